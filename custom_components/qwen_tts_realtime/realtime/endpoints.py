@@ -1,0 +1,76 @@
+"""The one place that builds realtime endpoint URLs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import ipaddress
+from typing import Final
+
+from yarl import URL
+
+from .errors import InvalidEndpointError
+
+REALTIME_PATH: Final = "/api-ws/v1/realtime"
+
+
+class Region(StrEnum):
+    """Where the service runs; an API key only works in its own region."""
+
+    INTERNATIONAL = "international"
+    MAINLAND_CHINA = "mainland_china"
+    CUSTOM = "custom"
+
+
+REGION_ENDPOINTS: Final[dict[Region, str]] = {
+    Region.INTERNATIONAL: f"wss://dashscope-intl.aliyuncs.com{REALTIME_PATH}",
+    Region.MAINLAND_CHINA: f"wss://dashscope.aliyuncs.com{REALTIME_PATH}",
+}
+
+
+def is_loopback(host: str | None) -> bool:
+    """Return True for hosts that never leave this machine."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_endpoint(raw: str) -> str:
+    """Validate a user-given endpoint and return it without query or trailing slash.
+
+    A bare host (a workspace host such as ``ws-1.cn-beijing.maas.aliyuncs.com``) gets ``wss://``
+    and the realtime path. ``ws://`` is accepted only for loopback hosts, so a key never travels
+    in clear text to another machine.
+    """
+    text = raw.strip()
+    if "://" not in text:
+        text = f"wss://{text}"
+    try:
+        url = URL(text)
+    except ValueError as err:
+        raise InvalidEndpointError(f"not a URL: {raw!r}") from err
+    if url.scheme not in ("ws", "wss") or not url.host:
+        raise InvalidEndpointError("the endpoint must be a ws:// or wss:// URL with a host")
+    if url.scheme == "ws" and not is_loopback(url.host):
+        raise InvalidEndpointError("ws:// is only allowed for this machine; use wss://")
+    if url.path in ("", "/"):
+        url = url.with_path(REALTIME_PATH)
+    return str(url.with_query(None).with_fragment(None)).rstrip("/")
+
+
+def endpoint_for(region: Region, custom_endpoint: str | None = None) -> str:
+    """Return the endpoint of a region, or the validated custom one."""
+    if region is Region.CUSTOM:
+        if not custom_endpoint:
+            raise InvalidEndpointError("a custom region needs an endpoint URL")
+        return normalize_endpoint(custom_endpoint)
+    return REGION_ENDPOINTS[region]
+
+
+def realtime_url(endpoint: str, model: str) -> URL:
+    """Return the URL to open for one session of `model`."""
+    return URL(normalize_endpoint(endpoint)).with_query(model=model)

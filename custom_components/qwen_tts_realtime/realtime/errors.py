@@ -1,0 +1,125 @@
+"""Typed errors of the realtime client, and the one place that maps wire failures onto them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "AccessDenied", "Arrearage", "Unauthorized"})
+RATE_LIMIT_CODES: Final = frozenset(
+    {"Throttling", "Throttling.RateQuota", "Throttling.AllocationQuota"}
+)
+
+
+class RealtimeError(Exception):
+    """Base of every error the realtime client raises."""
+
+
+class InvalidEndpointError(RealtimeError):
+    """The endpoint URL is malformed, or would send the key in clear text to a remote host."""
+
+
+class InvalidOptionError(RealtimeError):
+    """A session option is out of range, malformed, or not supported by the chosen model."""
+
+    def __init__(
+        self,
+        option: str,
+        value: object,
+        reason: str,
+        *,
+        bounds: tuple[float, float] | None = None,
+        supported: bool = True,
+    ) -> None:
+        super().__init__(f"{option}: {reason}")
+        self.option = option
+        self.value = value
+        self.reason = reason
+        self.bounds = bounds  # set when the value is outside a numeric range
+        self.supported = supported  # False when the model does not take this option at all
+
+
+class EmptyTextError(RealtimeError):
+    """The input held nothing that can be spoken."""
+
+
+class AuthenticationError(RealtimeError):
+    """The service refused the API key (bad key, or a key of another region)."""
+
+
+class ConnectError(RealtimeError):
+    """The endpoint could not be reached, or refused the handshake for another reason."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServiceError(RealtimeError):
+    """The service sent an `error` event."""
+
+    def __init__(
+        self, code: str, message: str, *, param: str | None = None, event_id: str | None = None
+    ) -> None:
+        super().__init__(f"{code}: {message}" + (f" ({param})" if param else ""))
+        self.code = code
+        self.message = message
+        self.param = param
+        self.event_id = event_id
+
+
+class RateLimitError(ServiceError):
+    """The service throttled the request (HTTP 429 at the handshake or a `Throttling` error)."""
+
+
+class ConnectionClosedError(RealtimeError):
+    """The socket closed before `session.finished`."""
+
+    def __init__(self, message: str, *, session_accepted: bool) -> None:
+        super().__init__(message)
+        # False when the server closed before `session.updated`: typically an unknown model.
+        self.session_accepted = session_accepted
+
+
+class ProtocolError(RealtimeError):
+    """The service sent a frame this client cannot understand."""
+
+
+class ResponseTimeoutError(RealtimeError):
+    """A configured timeout expired."""
+
+    def __init__(self, stage: str, seconds: float) -> None:
+        super().__init__(f"no {stage} within {seconds:g} s")
+        self.stage = stage  # "connect", "first_audio" or "audio"
+        self.seconds = seconds
+
+
+def error_from_handshake(status: int, reason: str | None) -> RealtimeError:
+    """Map a refused WebSocket upgrade onto a typed error."""
+    if status in (401, 403):
+        return AuthenticationError(f"handshake refused with HTTP {status}")
+    if status == 429:
+        return RateLimitError("Throttling", f"handshake refused with HTTP {status}")
+    return ConnectError(
+        f"handshake refused with HTTP {status} {reason or ''}".strip(), status=status
+    )
+
+
+def error_from_event(event: Mapping[str, Any]) -> RealtimeError:
+    """Map an `error` event onto a typed error."""
+    error = event.get("error")
+    if not isinstance(error, Mapping):
+        error = {}
+    code = str(error.get("code") or error.get("type") or "unknown_error")
+    message = str(error.get("message") or "")
+    param = error.get("param")
+    event_id = error.get("event_id")
+    kwargs: dict[str, Any] = {
+        "param": str(param) if param else None,
+        "event_id": str(event_id) if event_id else None,
+    }
+    if code in AUTH_ERROR_CODES:
+        return AuthenticationError(f"{code}: {message}")
+    if code in RATE_LIMIT_CODES:
+        return RateLimitError(code, message, **kwargs)
+    return ServiceError(code, message, **kwargs)
