@@ -1,0 +1,20 @@
+"""A local emulator of Alibaba Cloud Model Studio's Qwen-TTS Realtime WebSocket service."""
+
+from .audio import billed_characters, render_pcm, split_segments
+from .scenario import Fault, ModelSpec, Scenario, default_models
+from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
+
+__all__ = [
+    "PATH",
+    "Emulator",
+    "Fault",
+    "ModelSpec",
+    "ReceivedEvent",
+    "Scenario",
+    "SessionRecord",
+    "billed_characters",
+    "default_config",
+    "default_models",
+    "render_pcm",
+    "split_segments",
+]

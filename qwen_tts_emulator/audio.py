@@ -1,0 +1,368 @@
+"""Text segmentation, billing and audio rendering of the emulator."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+from collections.abc import Iterator
+from functools import lru_cache
+import math
+import shutil
+import struct
+import sys
+import zlib
+
+_ASCII_ENDS = frozenset(".!?;")
+_CJK_ENDS = frozenset("。！？；…\n")
+_CLOSERS = frozenset("\"')]}”’）」』》】")
+
+_CHAR_SECONDS = 0.06
+_SYLLABLE_SECONDS = 0.12
+_SPACE_SECONDS = 0.03
+_PAUSE_SECONDS = 0.09
+_RAMP_SECONDS = 0.004
+
+
+def is_han(char: str) -> bool:
+    """Return whether `char` is a Chinese character (billed as 2)."""
+    cp = ord(char)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x3134F
+    )
+
+
+def billed_characters(text: str) -> int:
+    """Return the vendor's character count: Chinese characters 2, everything else 1."""
+    return sum(2 if is_han(c) else 1 for c in text)
+
+
+def _cut(text: str, *, final: bool) -> tuple[list[str], str]:
+    """Split `text` into complete sentences and the unfinished rest.
+
+    An ASCII terminator ends a sentence unless a lowercase ASCII letter or a digit follows it
+    ("3.14" and "example.com" stay whole, "one.Two" splits); at the very end of an unfinished
+    buffer it waits for the next character. CJK terminators and newlines end a sentence at
+    once. Closing quotes and brackets stay with their sentence.
+    """
+    segments: list[str] = []
+    start = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char not in _ASCII_ENDS and char not in _CJK_ENDS:
+            i += 1
+            continue
+        j = i
+        cjk = False
+        while j < n and (text[j] in _ASCII_ENDS or text[j] in _CJK_ENDS or text[j] in _CLOSERS):
+            cjk = cjk or text[j] in _CJK_ENDS
+            j += 1
+        if j == n and not final and not cjk:
+            break
+        follower = text[j] if j < n else " "
+        if cjk or not (follower.isascii() and (follower.islower() or follower.isdigit())):
+            piece = text[start:j].strip()
+            if piece:
+                segments.append(piece)
+            start = j
+        i = j
+    rest = text[start:]
+    if final:
+        if rest.strip():
+            segments.append(rest.strip())
+        rest = ""
+    elif not rest.strip():
+        rest = ""
+    return segments, rest
+
+
+def split_segments(text: str) -> list[str]:
+    """Split `text` at sentence ends the way the emulated server does in server_commit mode."""
+    return _cut(text, final=True)[0]
+
+
+def take_complete(buffer: str) -> tuple[list[str], str]:
+    """Return the sentences of a streaming buffer that are complete, and what remains."""
+    return _cut(buffer, final=False)
+
+
+def _voice_base(voice: str) -> float:
+    return 110.0 + zlib.crc32(voice.encode()) % 160
+
+
+@lru_cache(maxsize=4096)
+def _tone(freq: float, samples: int, amplitude: int, sample_rate: int) -> bytes:
+    ramp = max(1, int(sample_rate * _RAMP_SECONDS))
+    step = 2.0 * math.pi * freq / sample_rate
+    out = array.array(
+        "h",
+        (
+            int(amplitude * min(1.0, (k + 1) / ramp, (samples - k) / ramp) * math.sin(step * k))
+            for k in range(samples)
+        ),
+    )
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
+
+
+@lru_cache(maxsize=256)
+def _silence(samples: int) -> bytes:
+    return bytes(2 * samples)
+
+
+def iter_pcm(
+    text: str,
+    *,
+    sample_rate: int = 24000,
+    speech_rate: float = 1.0,
+    volume: int = 50,
+    pitch_rate: float = 1.0,
+    voice: str = "Cherry",
+) -> Iterator[bytes]:
+    """Yield the PCM of `render_pcm` piece by piece (one piece per character)."""
+    base = _voice_base(voice) * pitch_rate
+    amplitude = round(max(0, min(100, volume)) * 200)
+    per_second = sample_rate / speech_rate
+    char_samples = round(per_second * _CHAR_SECONDS)
+    syllable_samples = round(per_second * _SYLLABLE_SECONDS)
+    space = _silence(round(per_second * _SPACE_SECONDS))
+    pause = _silence(round(per_second * _PAUSE_SECONDS))
+    for char in text:
+        if char.isspace():
+            yield pause if char == "\n" else space
+        elif char.isalnum() or (ord(char) >= 0x2E80 and not _is_cjk_punct(char)):
+            cp = ord(char)
+            freq = base * 2.0 ** ((cp * 7 % 19) / 24.0)
+            samples = syllable_samples if cp >= 0x2E80 else char_samples
+            yield _tone(round(freq, 3), samples, amplitude, sample_rate)
+        else:
+            yield pause
+
+
+def _is_cjk_punct(char: str) -> bool:
+    cp = ord(char)
+    return 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFF0F or char in _CJK_ENDS
+
+
+def render_pcm(
+    text: str,
+    *,
+    sample_rate: int = 24000,
+    speech_rate: float = 1.0,
+    volume: int = 50,
+    pitch_rate: float = 1.0,
+    voice: str = "Cherry",
+) -> bytes:
+    """Render `text` as deterministic s16le mono PCM: one short tone per character.
+
+    Each setting changes the bytes: the voice and pitch_rate the frequencies, speech_rate the
+    durations, volume the amplitude, sample_rate everything.
+    """
+    return b"".join(
+        iter_pcm(
+            text,
+            sample_rate=sample_rate,
+            speech_rate=speech_rate,
+            volume=volume,
+            pitch_rate=pitch_rate,
+            voice=voice,
+        )
+    )
+
+
+def wav_header(pcm_length: int, sample_rate: int) -> bytes:
+    """Return a 44-byte RIFF header for s16le mono PCM of `pcm_length` bytes."""
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + pcm_length,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        1,
+        sample_rate,
+        sample_rate * 2,
+        2,
+        16,
+        b"data",
+        pcm_length,
+    )
+
+
+def ffmpeg_available() -> bool:
+    """Return whether mp3/opus output can be encoded."""
+    return shutil.which("ffmpeg") is not None
+
+
+async def encode(pcm: bytes, response_format: str, sample_rate: int, bit_rate: int) -> bytes:
+    """Wrap or encode PCM in `response_format` (pcm, wav, or mp3/opus through ffmpeg)."""
+    if response_format == "pcm":
+        return pcm
+    if response_format == "wav":
+        return wav_header(len(pcm), sample_rate) + pcm
+    codec = ["-c:a", "libmp3lame", "-f", "mp3"]
+    if response_format == "opus":
+        codec = ["-c:a", "libopus", "-f", "ogg"]
+    proc = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate),
+        "-ac", "1", "-i", "pipe:0", *codec, "-b:a", f"{bit_rate}k", "pipe:1",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        out, _ = await proc.communicate(pcm)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return out
+
+
+_ESPEAK_LANGUAGES = {
+    "Chinese": "cmn",
+    "English": "en",
+    "German": "de",
+    "Italian": "it",
+    "Portuguese": "pt",
+    "Spanish": "es",
+    "Japanese": "ja",
+    "Korean": "ko",
+    "French": "fr",
+    "Russian": "ru",
+}
+_MALE_VOICES = frozenset(
+    (
+        "Ethan",
+        "Ryan",
+        "Elias",
+        "Dylan",
+        "Marcus",
+        "Roy",
+        "Peter",
+        "Rocky",
+        "Eric",
+        "Kai",
+        "Aiden",
+        "Vincent",
+        "Neil",
+        "Arthur",
+        "Alek",
+        "Andre",
+        "Lenn",
+        "Emilien",
+        "Bodega",
+        "Li",
+        "Moon",
+        "Eldric Sage",
+        "Radio Gol",
+    )
+)
+
+
+def _espeak_language(text: str, language_type: str) -> str:
+    if language_type in _ESPEAK_LANGUAGES:
+        return _ESPEAK_LANGUAGES[language_type]
+    for char in text:
+        cp = ord(char)
+        if 0x3040 <= cp <= 0x30FF:
+            return "ja"
+        if 0xAC00 <= cp <= 0xD7AF:
+            return "ko"
+        if 0x0400 <= cp <= 0x04FF:
+            return "ru"
+    return "cmn" if any(is_han(c) for c in text) else "en"
+
+
+def espeak_available() -> bool:
+    """Return whether the espeak voice engine can be used."""
+    return shutil.which("espeak-ng") is not None
+
+
+def _parse_wav(data: bytes) -> tuple[bytes, int]:
+    """Return (s16le PCM, sample rate) of espeak's WAV output, whose sizes may be bogus."""
+    pos = 12
+    rate = 22050
+    while pos + 8 <= len(data):
+        chunk, size = struct.unpack_from("<4sI", data, pos)
+        pos += 8
+        if chunk == b"fmt ":
+            rate = struct.unpack_from("<I", data, pos + 4)[0]
+        elif chunk == b"data":
+            pcm = data[pos:]
+            return pcm[: len(pcm) - len(pcm) % 2], rate
+        pos += size + (size & 1)
+    return b"", rate
+
+
+def resample(pcm: bytes, rate_in: int, rate_out: int) -> bytes:
+    """Resample s16le mono PCM by linear interpolation."""
+    if rate_in == rate_out or not pcm:
+        return pcm
+    src = array.array("h")
+    src.frombytes(pcm)
+    if sys.byteorder == "big":
+        src.byteswap()
+    last = len(src) - 1
+    count = max(1, round(len(src) * rate_out / rate_in))
+    ratio = rate_in / rate_out
+    out = array.array("h", bytes(2 * count))
+    for k in range(count):
+        x = k * ratio
+        i = min(int(x), last)
+        j = min(i + 1, last)
+        frac = x - i
+        out[k] = int(src[i] + (src[j] - src[i]) * frac)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
+
+
+async def render_espeak(
+    text: str,
+    *,
+    sample_rate: int,
+    speech_rate: float,
+    volume: int,
+    pitch_rate: float,
+    voice: str,
+    language_type: str,
+) -> bytes | None:
+    """Render `text` with espeak-ng; None when espeak-ng is missing or fails."""
+    if not espeak_available():
+        return None
+    variant = ("m" if voice in _MALE_VOICES else "f") + str(1 + zlib.crc32(voice.encode()) % 4)
+    args = [
+        "espeak-ng", "--stdout", "-b", "1",
+        "-v", f"{_espeak_language(text, language_type)}+{variant}",
+        "-s", str(round(175 * speech_rate)),
+        "-p", str(max(0, min(99, round(50 * pitch_rate)))),
+        "-a", str(max(0, min(200, volume * 2))),
+    ]  # fmt: skip
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    try:
+        out, _ = await proc.communicate(text.encode())
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    if proc.returncode != 0:
+        return None
+    pcm, rate = _parse_wav(out)
+    if not pcm:
+        return None
+    return await asyncio.to_thread(resample, pcm, rate, sample_rate)

@@ -1,0 +1,157 @@
+"""What the emulated service does: model catalogue, pacing and injected faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+type FaultKind = Literal["error", "close", "stall", "malformed"]
+type FaultPoint = Literal[
+    "after_created",
+    "after_update",
+    "before_audio",
+    "mid_stream",
+    "after_partial_audio",
+    "after_response_done",
+    "between_responses",
+]
+type VoiceEngine = Literal["tone", "espeak"]
+
+ALL_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "opus")
+ALL_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
+LANGUAGE_TYPES: tuple[str, ...] = (
+    "Auto",
+    "Chinese",
+    "English",
+    "German",
+    "Italian",
+    "Portuguese",
+    "Spanish",
+    "Japanese",
+    "Korean",
+    "French",
+    "Russian",
+)
+
+# The 17 voices of the vendor guide (qwen3-tts-flash-realtime-2025-09-18).
+GUIDE_VOICES: tuple[str, ...] = (
+    "Cherry", "Ethan", "Nofish", "Jennifer", "Ryan", "Katerina", "Elias", "Jada", "Dylan",
+    "Sunny", "Li", "Marcus", "Roy", "Peter", "Rocky", "Kiki", "Eric",
+)  # fmt: skip
+FLASH_VOICES: tuple[str, ...] = (
+    *GUIDE_VOICES,
+    "Serena", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Bella", "Aiden",
+    "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Arthur", "Nini",
+    "Seren", "Pip", "Stella", "Bodega", "Sonrisa", "Alek", "Dolce", "Sohee", "Ono Anna",
+    "Lenn", "Emilien", "Andre", "Radio Gol",
+)  # fmt: skip
+INSTRUCT_VOICES: tuple[str, ...] = (
+    "Cherry", "Serena", "Ethan", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Nofish",
+    "Bella", "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Elias",
+    "Arthur", "Nini", "Seren", "Pip", "Stella",
+)  # fmt: skip
+LEGACY_VOICES: tuple[str, ...] = (
+    "Cherry", "Serena", "Ethan", "Chelsie", "Dylan", "Jada", "Sunny",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What one model accepts in `session.update`.
+
+    `voices` lists the system voices; `voice_prefixes` admits custom voice ids (the cloned and
+    designed voices of the vc/vd models). A voice is valid when either admits it.
+    `tunable` says whether speech_rate/volume/pitch_rate apply (ignored otherwise, not rejected).
+    `usage` is what `response.done` reports: billed characters, or tokens for `qwen-tts-realtime`.
+    """
+
+    voices: tuple[str, ...] = FLASH_VOICES
+    voice_prefixes: tuple[str, ...] = ()
+    instructions: bool = False
+    tunable: bool = True
+    formats: tuple[str, ...] = ALL_FORMATS
+    sample_rates: tuple[int, ...] = ALL_SAMPLE_RATES
+    usage: Literal["characters", "tokens"] = "characters"
+
+    def accepts_voice(self, voice: str) -> bool:
+        """Return whether `voice` is valid for this model."""
+        return voice in self.voices or any(voice.startswith(p) for p in self.voice_prefixes)
+
+
+def default_models() -> dict[str, ModelSpec]:
+    """Return the model catalogue of PROTOCOL.md, keyed by model name."""
+    flash = ModelSpec()
+    instruct = ModelSpec(voices=INSTRUCT_VOICES, instructions=True)
+    legacy = ModelSpec(
+        voices=LEGACY_VOICES,
+        tunable=False,
+        formats=("pcm",),
+        sample_rates=(24000,),
+        usage="tokens",
+    )
+    return {
+        "qwen3-tts-flash-realtime": flash,
+        "qwen3-tts-flash-realtime-2025-11-27": flash,
+        "qwen3-tts-flash-realtime-2025-09-18": ModelSpec(voices=GUIDE_VOICES),
+        "qwen3-tts-instruct-flash-realtime": instruct,
+        "qwen3-tts-instruct-flash-realtime-2026-01-22": instruct,
+        "qwen3-tts-vc-realtime-2026-01-15": ModelSpec(voices=(), voice_prefixes=("qwen-tts-vc-",)),
+        "qwen3-tts-vd-realtime-2026-01-15": ModelSpec(voices=(), voice_prefixes=("qwen-tts-vd-",)),
+        "qwen-tts-realtime": legacy,
+        "qwen-tts-realtime-latest": legacy,
+        "qwen-tts-realtime-2025-07-15": legacy,
+    }
+
+
+@dataclass(slots=True)
+class Fault:
+    """One injected misbehaviour, fired at most once per connection.
+
+    `at` picks the point; `response` (0-based, per connection) selects the response for the
+    points inside or after a response; `deltas` is how many audio deltas of that response go out
+    before a `mid_stream`/`after_partial_audio` fault (capped at the response's delta count).
+    `connection` (0-based, in accept order over the emulator's life) limits the fault to one
+    connection; None means every connection.
+
+    kind "error": sends an `error` event (`code`, `message`, `param`), then `then` decides:
+    "continue" the session normally, "stop" sending anything more (the server still reads and
+    waits for the client to close), or "close" with a close frame (`close_code`, default 1000).
+    kind "close": `close_code` None aborts the TCP connection without a close frame; a number
+    sends a close frame with that code. No `session.finished` either way.
+    kind "stall": nothing more is sent for `seconds` (None: until the client closes).
+    kind "malformed": sends one non-JSON text frame, or a binary frame when `binary`, then goes on.
+    """
+
+    kind: FaultKind
+    at: FaultPoint
+    response: int = 0
+    deltas: int = 1
+    connection: int | None = None
+    code: str = "InternalError"
+    message: str = "Internal server error."
+    param: str | None = None
+    then: Literal["continue", "stop", "close"] = "stop"
+    close_code: int | None = None
+    seconds: float | None = None
+    binary: bool = False
+
+
+@dataclass(slots=True)
+class Scenario:
+    """Behaviour of the emulator; read by each connection when it is accepted.
+
+    `api_keys` None accepts any non-empty key. `realtime_factor` is wall seconds per audio
+    second (0 = as fast as possible). `commit_finish_flushes`: whether `session.finish` in
+    commit mode also synthesizes uncommitted text (default: discarded).
+    """
+
+    api_keys: frozenset[str] | None = None
+    handshake_status: int | None = None
+    handshake_delay: float = 0.0
+    models: dict[str, ModelSpec] = field(default_factory=default_models)
+    first_audio_delay: float = 0.0
+    realtime_factor: float = 0.0
+    delta_bytes: int = 4800
+    voice_engine: VoiceEngine = "tone"
+    faults: list[Fault] = field(default_factory=list)
+    commit_finish_flushes: bool = False
