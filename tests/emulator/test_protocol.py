@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import pytest
 
@@ -296,7 +297,12 @@ async def test_session_updated_echoes_applied_settings() -> None:
 
 
 async def test_settings_shape_the_audio() -> None:
-    settings: dict[str, Any] = {"sample_rate": 16000, "speech_rate": 1.5, "volume": 80, "pitch_rate": 1.2}
+    settings: dict[str, Any] = {
+        "sample_rate": 16000,
+        "speech_rate": 1.5,
+        "volume": 80,
+        "pitch_rate": 1.2,
+    }
     async with Emulator(Scenario()) as emu, connect(emu) as client:
         await client.update(voice="Serena", mode="commit", **settings)
         await client.append("Shaped audio.")

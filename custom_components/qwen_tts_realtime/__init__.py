@@ -1,0 +1,52 @@
+"""Qwen TTS Realtime: Home Assistant text-to-speech through Alibaba Cloud Model Studio."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SUBENTRY_TTS
+from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
+from .repairs import async_check_retired_models
+
+PLATFORMS = [Platform.TTS]
+
+type QwenTTSConfigEntry = ConfigEntry[RealtimeClient]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
+    """Check the endpoint and key with a handshake, then add the voice profiles."""
+    client = RealtimeClient(
+        async_get_clientsession(hass), entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
+    )
+    models = [s.data[CONF_MODEL] for s in entry.get_subentries_of_type(SUBENTRY_TTS)]
+    try:
+        await client.check(models[0] if models else DEFAULT_MODEL)
+    except AuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except RealtimeError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_cannot_connect",
+            translation_placeholders={"endpoint": client.endpoint, "reason": str(err)},
+        ) from err
+    entry.runtime_data = client
+    async_check_retired_models(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
+    """Apply changed settings and added or removed voice profiles."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
+    """Unload the voice profiles."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

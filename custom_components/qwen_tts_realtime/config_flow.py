@@ -1,0 +1,423 @@
+"""Config flow: API key and region, voice profiles as subentries, reauth and reconfigure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import hashlib
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    LanguageSelector,
+    LanguageSelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+from .const import (
+    API_KEY_URL,
+    CONF_ENDPOINT,
+    CONF_INSTRUCTIONS,
+    CONF_MODEL,
+    CONF_PITCH_RATE,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
+    CONF_SPEECH_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    DEFAULT_PITCH_RATE,
+    DEFAULT_PROFILE_NAME,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SPEECH_RATE,
+    DEFAULT_VOLUME,
+    DOMAIN,
+    SUBENTRY_TTS,
+)
+from .realtime import (
+    DEFAULT_MODEL,
+    DEFAULT_VOICE,
+    SELECTABLE_MODELS,
+    AuthenticationError,
+    InvalidEndpointError,
+    InvalidOptionError,
+    RealtimeClient,
+    RealtimeError,
+    Region,
+    SessionConfig,
+    endpoint_for,
+    model_info,
+    voices_for,
+)
+
+
+def _unique_id(endpoint: str, api_key: str) -> str:
+    """Identify a key at an endpoint without storing the key (a one-way digest)."""
+    return hashlib.sha256(f"{endpoint}\n{api_key}".encode()).hexdigest()[:32]
+
+
+async def _validate_connection(
+    hass: HomeAssistant, api_key: str, region: str, custom_endpoint: str | None
+) -> tuple[str | None, dict[str, str]]:
+    """Return the endpoint URL and no errors, or the form errors."""
+    try:
+        endpoint = endpoint_for(Region(region), custom_endpoint)
+    except InvalidEndpointError:
+        return None, {CONF_ENDPOINT: "invalid_url"}
+    try:
+        await RealtimeClient(async_get_clientsession(hass), api_key, endpoint).check()
+    except AuthenticationError:
+        return endpoint, {"base": "invalid_auth"}
+    except RealtimeError:
+        return endpoint, {"base": "cannot_connect"}
+    return endpoint, {}
+
+
+def _connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> vol.Schema:
+    fields: dict[Any, Any] = {}
+    if with_key:
+        fields[vol.Required(CONF_API_KEY)] = TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        )
+    fields[vol.Required(CONF_REGION, default=defaults.get(CONF_REGION, Region.INTERNATIONAL))] = (
+        SelectSelector(
+            SelectSelectorConfig(
+                options=[region.value for region in Region],
+                translation_key=CONF_REGION,
+                mode=SelectSelectorMode.LIST,
+            )
+        )
+    )
+    endpoint_default = (
+        defaults.get(CONF_ENDPOINT) if defaults.get(CONF_REGION) == Region.CUSTOM else None
+    )
+    fields[vol.Optional(CONF_ENDPOINT, description={"suggested_value": endpoint_default})] = (
+        TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    )
+    return vol.Schema(fields)
+
+
+def _model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_PROFILE_NAME)): str,
+            vol.Required(CONF_MODEL, default=defaults.get(CONF_MODEL, DEFAULT_MODEL)): (
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=[model.name for model in SELECTABLE_MODELS],
+                        translation_key=CONF_MODEL,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                )
+            ),
+        }
+    )
+
+
+def _voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -> vol.Schema:
+    model = model_info(model_name)
+    voice_options = [
+        SelectOptionDict(value=voice.voice_id, label=voice.label)
+        for voice in voices_for(model, "zh" if "zh" in model.languages else model.languages[0])
+    ]
+    default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
+    base_language = language.split("-", maxsplit=1)[0]
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_VOICE, default=default_voice): SelectSelector(
+            SelectSelectorConfig(
+                options=voice_options, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        ),
+        vol.Required(
+            CONF_LANGUAGE,
+            default=defaults.get(
+                CONF_LANGUAGE,
+                base_language
+                if base_language in model.languages
+                else model.languages[1 % len(model.languages)],
+            ),
+        ): LanguageSelector(LanguageSelectorConfig(languages=list(model.languages))),
+        vol.Required(
+            CONF_SAMPLE_RATE, default=str(defaults.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE))
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[str(rate) for rate in model.sample_rates],
+                translation_key=CONF_SAMPLE_RATE,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+    if model.prosody:
+        for key, default, low, high, step in (
+            (CONF_SPEECH_RATE, DEFAULT_SPEECH_RATE, 0.5, 2.0, 0.05),
+            (CONF_VOLUME, DEFAULT_VOLUME, 0, 100, 1),
+            (CONF_PITCH_RATE, DEFAULT_PITCH_RATE, 0.5, 2.0, 0.05),
+        ):
+            fields[vol.Required(key, default=defaults.get(key, default))] = NumberSelector(
+                NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.SLIDER)
+            )
+    if model.instructions:
+        fields[
+            vol.Optional(
+                CONF_INSTRUCTIONS, description={"suggested_value": defaults.get(CONF_INSTRUCTIONS)}
+            )
+        ] = TextSelector(TextSelectorConfig(multiline=True))
+    return vol.Schema(fields)
+
+
+def _profile_data(
+    model_name: str, user_input: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the profile's data, or form errors."""
+    data: dict[str, Any] = {CONF_MODEL: model_name, **user_input}
+    data[CONF_VOICE] = str(data.get(CONF_VOICE, "")).strip()
+    data[CONF_SAMPLE_RATE] = int(data[CONF_SAMPLE_RATE])
+    if CONF_VOLUME in data:
+        data[CONF_VOLUME] = int(data[CONF_VOLUME])
+    if not data.get(CONF_INSTRUCTIONS):
+        data.pop(CONF_INSTRUCTIONS, None)
+    if not data[CONF_VOICE]:
+        return data, {CONF_VOICE: "voice_required"}
+    config = SessionConfig(
+        model=model_name,
+        voice=data[CONF_VOICE],
+        sample_rate=data[CONF_SAMPLE_RATE],
+        speech_rate=data.get(CONF_SPEECH_RATE),
+        volume=data.get(CONF_VOLUME),
+        pitch_rate=data.get(CONF_PITCH_RATE),
+        instructions=data.get(CONF_INSTRUCTIONS),
+    )
+    try:
+        config.validate(model_info(model_name))
+    except InvalidOptionError as err:
+        if err.option == CONF_INSTRUCTIONS:
+            return data, {CONF_INSTRUCTIONS: "instructions_too_long"}
+        return data, {"base": "invalid_profile"}
+    return data, {}
+
+
+class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Ask for the key and region, check them with a handshake, then create the first profile."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._connection: dict[str, Any] = {}
+        self._profile: dict[str, Any] = {}
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Voice profiles are subentries."""
+        return {SUBENTRY_TTS: VoiceProfileFlow}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the API key and the region."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            endpoint, errors = await _validate_connection(
+                self.hass,
+                user_input[CONF_API_KEY],
+                user_input[CONF_REGION],
+                user_input.get(CONF_ENDPOINT),
+            )
+            if not errors and endpoint:
+                await self.async_set_unique_id(_unique_id(endpoint, user_input[CONF_API_KEY]))
+                self._abort_if_unique_id_configured()
+                self._connection = {**user_input, CONF_ENDPOINT: endpoint}
+                return await self.async_step_profile()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                _connection_schema(user_input or {}), user_input
+            ),
+            errors=errors,
+            description_placeholders={"api_key_url": API_KEY_URL},
+        )
+
+    async def async_step_profile(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the first voice profile's name and model."""
+        if user_input is not None:
+            self._profile = user_input
+            return await self.async_step_voice()
+        return self.async_show_form(step_id="profile", data_schema=_model_schema({}))
+
+    async def async_step_voice(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the first profile's voice and how it speaks."""
+        model = self._profile[CONF_MODEL]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = _profile_data(model, user_input)
+            if not errors:
+                region = Region(self._connection[CONF_REGION])
+                return self.async_create_entry(
+                    title=f"Qwen TTS ({region.value})",
+                    data={
+                        CONF_API_KEY: self._connection[CONF_API_KEY],
+                        CONF_REGION: region.value,
+                        CONF_ENDPOINT: self._connection[CONF_ENDPOINT],
+                    },
+                    subentries=[
+                        {
+                            "subentry_type": SUBENTRY_TTS,
+                            "data": data,
+                            "title": self._profile[CONF_NAME],
+                            "unique_id": None,
+                        }
+                    ],
+                )
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=_voice_schema(model, user_input or {}, self.hass.config.language),
+            errors=errors,
+            description_placeholders={"model": model},
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauthentication when the service refused the key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new key for the same endpoint."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            _, errors = await _validate_connection(
+                self.hass,
+                user_input[CONF_API_KEY],
+                Region.CUSTOM,
+                entry.data[CONF_ENDPOINT],
+            )
+            if not errors:
+                return self.async_update_and_abort(
+                    entry,
+                    unique_id=_unique_id(entry.data[CONF_ENDPOINT], user_input[CONF_API_KEY]),
+                    data_updates={CONF_API_KEY: user_input[CONF_API_KEY]},
+                    reason="reauth_successful",
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_API_KEY): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={
+                "endpoint": entry.data[CONF_ENDPOINT],
+                "api_key_url": API_KEY_URL,
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the region, endpoint or key."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input.get(CONF_API_KEY) or entry.data[CONF_API_KEY]
+            endpoint, errors = await _validate_connection(
+                self.hass, api_key, user_input[CONF_REGION], user_input.get(CONF_ENDPOINT)
+            )
+            if not errors and endpoint:
+                unique_id = _unique_id(endpoint, api_key)
+                if unique_id != entry.unique_id:
+                    await self.async_set_unique_id(unique_id)
+                    self._abort_if_unique_id_configured()
+                return self.async_update_and_abort(
+                    entry,
+                    unique_id=unique_id,
+                    data={
+                        CONF_API_KEY: api_key,
+                        CONF_REGION: user_input[CONF_REGION],
+                        CONF_ENDPOINT: endpoint,
+                    },
+                    reason="reconfigure_successful",
+                )
+        schema = _connection_schema(user_input or entry.data, with_key=False).extend(
+            {
+                vol.Optional(CONF_API_KEY): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                )
+            }
+        )
+        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+
+class VoiceProfileFlow(ConfigSubentryFlow):
+    """Add or change a voice profile: one text-to-speech entity."""
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._profile: dict[str, Any] = {}
+        self._defaults: dict[str, Any] = {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Choose the profile's name and model."""
+        if user_input is not None:
+            self._profile = user_input
+            return await self.async_step_voice()
+        return self.async_show_form(step_id="user", data_schema=_model_schema(self._defaults))
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change an existing profile, starting from its current settings."""
+        subentry = self._get_reconfigure_subentry()
+        self._defaults = {**subentry.data, CONF_NAME: subentry.title}
+        return await self.async_step_user()
+
+    async def async_step_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose the voice and how it speaks."""
+        model = self._profile[CONF_MODEL]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = _profile_data(model, user_input)
+            if not errors:
+                title = self._profile[CONF_NAME]
+                if self.source == "reconfigure":
+                    return self.async_update_and_abort(
+                        self._get_entry(), self._get_reconfigure_subentry(), data=data, title=title
+                    )
+                return self.async_create_entry(title=title, data=data)
+        defaults = user_input or (self._defaults if self._defaults.get(CONF_MODEL) == model else {})
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=_voice_schema(model, defaults, self.hass.config.language),
+            errors=errors,
+            description_placeholders={"model": model},
+        )

@@ -1,0 +1,34 @@
+"""Diagnostics, with the API key and anything secret redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+
+from . import QwenTTSConfigEntry
+from .const import CONF_INSTRUCTIONS
+
+TO_REDACT = {CONF_API_KEY, "unique_id"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: QwenTTSConfigEntry
+) -> dict[str, Any]:
+    """Return the entry's settings and its voice profiles."""
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
+        "profiles": [
+            {
+                "subentry_id": subentry.subentry_id,
+                "title": subentry.title,
+                "data": {
+                    key: ("**set**" if key == CONF_INSTRUCTIONS and value else value)
+                    for key, value in subentry.data.items()
+                },
+            }
+            for subentry in entry.subentries.values()
+        ],
+    }

@@ -1,0 +1,84 @@
+"""The one place that turns realtime client errors into translated Home Assistant errors."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import DOMAIN
+from .realtime import (
+    AuthenticationError,
+    ConnectError,
+    ConnectionClosedError,
+    EmptyTextError,
+    InvalidOptionError,
+    ProtocolError,
+    RateLimitError,
+    RealtimeError,
+    ResponseTimeoutError,
+    ServiceError,
+)
+
+
+def _error(
+    key: str, cls: type[HomeAssistantError] = HomeAssistantError, **placeholders: str
+) -> HomeAssistantError:
+    return cls(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssistantError:
+    """Return the user-facing error for a failed utterance."""
+    match err:
+        case InvalidOptionError(supported=False):
+            return _error(
+                "option_not_supported", ServiceValidationError, option=err.option, model=model
+            )
+        case InvalidOptionError(bounds=(low, high)):
+            return _error(
+                "option_out_of_range",
+                ServiceValidationError,
+                option=err.option,
+                value=str(err.value),
+                min=f"{low:g}",
+                max=f"{high:g}",
+            )
+        case InvalidOptionError():
+            return _error(
+                "invalid_option", ServiceValidationError, option=err.option, reason=err.reason
+            )
+        case EmptyTextError():
+            return _error("empty_message", ServiceValidationError)
+        case AuthenticationError():
+            return _error("auth_failed")
+        case RateLimitError():
+            return _error("rate_limited")
+        case ServiceError(param="session.voice"):
+            return _error("unknown_voice", voice=voice, model=model, message=err.message)
+        case ServiceError():
+            return _error("service_error", code=err.code, message=err.message)
+        case ResponseTimeoutError(stage="connect"):
+            return _error("connect_timeout", seconds=f"{err.seconds:g}")
+        case ResponseTimeoutError():
+            return _error("audio_timeout", seconds=f"{err.seconds:g}")
+        case ConnectionClosedError(session_accepted=False):
+            return _error("session_rejected", model=model)
+        case ConnectionClosedError():
+            return _error("connection_closed")
+        case ConnectError():
+            return _error("cannot_connect", reason=str(err))
+        case ProtocolError():
+            return _error("protocol_error", reason=str(err))
+    return _error("service_error", code=type(err).__name__, message=str(err))
+
+
+def raise_empty_message() -> NoReturn:
+    """Raise the error for a message with nothing to speak."""
+    raise _error("empty_message", ServiceValidationError)
+
+
+def raise_no_audio() -> NoReturn:
+    """Raise the error for a session that ended without any audio."""
+    raise _error("no_audio")

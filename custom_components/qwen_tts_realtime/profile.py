@@ -1,0 +1,94 @@
+"""Turns a voice profile and per-call options into the realtime session settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.components.tts import ATTR_PREFERRED_SAMPLE_RATE, ATTR_VOICE
+from homeassistant.exceptions import ServiceValidationError
+
+from .const import (
+    CONF_INSTRUCTIONS,
+    CONF_MODEL,
+    CONF_PITCH_RATE,
+    CONF_SAMPLE_RATE,
+    CONF_SPEECH_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    DEFAULT_SAMPLE_RATE,
+    DOMAIN,
+)
+from .realtime import ModelInfo, SessionConfig, language_type, model_info
+
+# Per-call options a user may give to tts.speak or an Assist pipeline.
+CALL_OPTIONS = [ATTR_VOICE, CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE, CONF_INSTRUCTIONS]
+PROSODY_OPTIONS = (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)
+
+
+def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """Return every profile setting that changes the audio, so it is part of the cache key."""
+    model = model_info(profile[CONF_MODEL])
+    options: dict[str, Any] = {
+        CONF_MODEL: model.name,
+        ATTR_VOICE: profile[CONF_VOICE],
+        CONF_SAMPLE_RATE: profile.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE),
+    }
+    if model.prosody:
+        options.update({key: profile[key] for key in PROSODY_OPTIONS if key in profile})
+    if model.instructions and profile.get(CONF_INSTRUCTIONS):
+        options[CONF_INSTRUCTIONS] = profile[CONF_INSTRUCTIONS]
+    return options
+
+
+def session_config(language: str, options: Mapping[str, Any]) -> SessionConfig:
+    """Build the session settings of one utterance from merged options.
+
+    A `preferred_sample_rate` the model can produce is asked of the service directly, so Home
+    Assistant never resamples.
+    """
+    model = model_info(str(options[CONF_MODEL]))
+    sample_rate = _sample_rate(model, options)
+    return SessionConfig(
+        model=model.name,
+        voice=str(options[ATTR_VOICE]),
+        language_type=language_type(language),
+        sample_rate=sample_rate,
+        speech_rate=_number(options, CONF_SPEECH_RATE, float),
+        volume=_number(options, CONF_VOLUME, int),
+        pitch_rate=_number(options, CONF_PITCH_RATE, float),
+        instructions=str(options[CONF_INSTRUCTIONS]) if options.get(CONF_INSTRUCTIONS) else None,
+    )
+
+
+def _sample_rate(model: ModelInfo, options: Mapping[str, Any]) -> int:
+    preferred = options.get(ATTR_PREFERRED_SAMPLE_RATE)
+    if preferred is not None:
+        try:
+            if int(preferred) in model.sample_rates:
+                return int(preferred)
+        except TypeError, ValueError:
+            pass
+    configured = int(options.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE))
+    return configured if configured in model.sample_rates else model.sample_rates[-1]
+
+
+def _number[T: (int, float)](options: Mapping[str, Any], key: str, kind: type[T]) -> T | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    try:
+        number = kind(float(value))
+    except TypeError, ValueError:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="option_not_a_number",
+            translation_placeholders={"option": key, "value": str(value)},
+        ) from None
+    if kind is int and number != float(value):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="option_not_a_number",
+            translation_placeholders={"option": key, "value": str(value)},
+        )
+    return number

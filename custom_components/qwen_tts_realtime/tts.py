@@ -1,0 +1,156 @@
+"""Text-to-speech entities: one per voice profile."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any, override
+
+from homeassistant.components.tts import (
+    ATTR_PREFERRED_SAMPLE_RATE,
+    TextToSpeechEntity,
+    TTSAudioResponse,
+    TtsAudioType,
+    Voice,
+)
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import CONF_LANGUAGE
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import QwenTTSConfigEntry
+from .const import CONF_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
+from .errors import raise_empty_message, raise_no_audio, translate_error
+from .profile import CALL_OPTIONS, default_options, session_config
+from .realtime import (
+    AuthenticationError,
+    RealtimeError,
+    SessionConfig,
+    model_info,
+    voices_for,
+    wav_bytes,
+    wav_header,
+)
+from .realtime.text_feed import clean_text
+
+PARALLEL_UPDATES = 0
+# Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
+_REGIONAL = {"zh": ("zh-CN", "zh-HK", "zh-TW"), "en": ("en-US", "en-GB"), "pt": ("pt-BR",)}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: QwenTTSConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one entity per voice profile."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_TTS:
+            async_add_entities(
+                [QwenTTSEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
+            )
+
+
+class QwenTTSEntity(TextToSpeechEntity):
+    """Speaks with one voice profile; streams text in and audio out."""
+
+    # Named after its profile, like core's subentry TTS engines (openai_conversation): the TTS
+    # manager refuses an engine whose name is None, and "tts.<profile>" is the id users expect.
+    _attr_has_entity_name = False
+
+    def __init__(self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry) -> None:
+        """Set the entity up from its profile."""
+        self._entry = entry
+        self._model = model_info(subentry.data[CONF_MODEL])
+        self._profile_voice: str = subentry.data[CONF_VOICE]
+        self._attr_unique_id = subentry.subentry_id
+        self._attr_name = subentry.title
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, subentry.subentry_id)},
+            name=subentry.title,
+            manufacturer="Alibaba Cloud Model Studio",
+            model=self._model.name,
+            entry_type=DeviceEntryType.SERVICE,
+        )
+        self._attr_supported_languages = [
+            code for base in self._model.languages for code in (base, *_REGIONAL.get(base, ()))
+        ]
+        language = subentry.data.get(CONF_LANGUAGE)
+        self._attr_default_language = (
+            language if language in self._attr_supported_languages else self._model.languages[0]
+        )
+        self._attr_supported_options = [*CALL_OPTIONS, ATTR_PREFERRED_SAMPLE_RATE]
+        self._attr_default_options = default_options(subentry.data)
+
+    @callback
+    @override
+    def async_get_supported_voices(self, language: str) -> list[Voice] | None:
+        """Return the voices of the profile's model, dialect voices under Chinese."""
+        if self._model.custom_voices_only:
+            return [Voice(self._profile_voice, self._profile_voice)]
+        return [Voice(voice.voice_id, voice.label) for voice in voices_for(self._model, language)]
+
+    @override
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
+        """Stream text in as it arrives and WAV out as soon as the first audio comes back."""
+        config = self._config(request.language, request.options)
+        pcm = self._entry.runtime_data.stream(config, request.message_gen)
+        return TTSAudioResponse("wav", self._wav_stream(config, pcm))
+
+    @override
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
+        """Synthesize a whole message in one commit and return a complete WAV."""
+        if not clean_text(message).strip():
+            raise_empty_message()
+        config = self._config(language, options)
+        chunks = [
+            chunk
+            async for chunk in self._guarded(
+                config, self._entry.runtime_data.synthesize(config, message)
+            )
+        ]
+        if not chunks:
+            raise_no_audio()
+        return "wav", wav_bytes(b"".join(chunks), config.sample_rate)
+
+    def _config(self, language: str, options: dict[str, Any]) -> SessionConfig:
+        config = session_config(language, options)
+        try:
+            config.validate(model_info(config.model))
+        except RealtimeError as err:
+            raise translate_error(err, model=config.model, voice=config.voice) from None
+        return config
+
+    async def _wav_stream(
+        self, config: SessionConfig, pcm: AsyncGenerator[bytes]
+    ) -> AsyncGenerator[bytes]:
+        """Yield a streaming WAV header with the first audio, then the audio itself.
+
+        The header waits for audio so that a session that ends without any (nothing speakable)
+        becomes an error instead of an empty file in the cache.
+        """
+        started = False
+        async for chunk in self._guarded(config, pcm):
+            if not started:
+                started = True
+                yield wav_header(config.sample_rate)
+            yield chunk
+        if not started:
+            raise_no_audio()
+
+    async def _guarded(
+        self, config: SessionConfig, pcm: AsyncGenerator[bytes]
+    ) -> AsyncGenerator[bytes]:
+        """Pass audio through, turning client errors into translated ones (auth: reauth too)."""
+        try:
+            async for chunk in pcm:
+                yield chunk
+        except RealtimeError as err:
+            if isinstance(err, AuthenticationError):
+                self._entry.async_start_reauth(self.hass)
+            raise translate_error(err, model=config.model, voice=config.voice) from None
+        finally:
+            await pcm.aclose()

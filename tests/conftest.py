@@ -1,0 +1,104 @@
+"""Fixtures: a running emulator of the realtime service, and Home Assistant wired to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from custom_components.qwen_tts_realtime.const import (
+    CONF_ENDPOINT,
+    CONF_MODEL,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
+    CONF_SPEECH_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    CONF_PITCH_RATE,
+    DOMAIN,
+    SUBENTRY_TTS,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from qwen_tts_emulator import Emulator, Scenario
+
+API_KEY = "sk-test-0123456789abcdef"
+PROFILE: dict[str, Any] = {
+    CONF_MODEL: "qwen3-tts-flash-realtime",
+    CONF_VOICE: "Cherry",
+    CONF_LANGUAGE: "en",
+    CONF_SAMPLE_RATE: 24000,
+    CONF_SPEECH_RATE: 1.0,
+    CONF_VOLUME: 50,
+    CONF_PITCH_RATE: 1.0,
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Any) -> Generator[None]:
+    """Keep Home Assistant's TTS file cache in a temporary folder (core's fixtures are not shipped)."""
+    with (
+        patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)),
+        patch("homeassistant.components.tts._get_cache_files", return_value={}),
+        patch(
+            "homeassistant.components.tts.SpeechManager.write_tags",
+            side_effect=lambda *args: args[1],
+        ),
+    ):
+        yield
+
+
+@pytest.fixture
+async def emulator(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[Emulator]:
+    """Run the emulator on loopback; tests change `emulator.scenario` to set their scenario.
+
+    Depends on `hass` so that it stops before Home Assistant's own leak checks run, and on
+    `socket_enabled` because it listens on a socket (connections stay limited to 127.0.0.1).
+    """
+    emu = Emulator(Scenario(api_keys=frozenset({API_KEY})))
+    await emu.start(host="127.0.0.1", port=0)
+    yield emu
+    await emu.stop()
+
+
+def make_entry(emulator: Emulator, **profile: Any) -> MockConfigEntry:
+    """Return a config entry pointing at the emulator with one voice profile."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Qwen TTS (custom)",
+        data={CONF_API_KEY: API_KEY, CONF_REGION: "custom", CONF_ENDPOINT: emulator.url},
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_TTS,
+                title="Qwen TTS",
+                data={**PROFILE, **profile},
+                unique_id=None,
+            )
+        ],
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up with the tts component."""
+    assert await async_setup_component(hass, "tts", {})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+    """A loaded entry with the default English profile, speaking through the emulator."""
+    config_entry = make_entry(emulator)
+    await setup_entry(hass, config_entry)
+    return config_entry

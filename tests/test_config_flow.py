@@ -1,0 +1,314 @@
+"""The config flow, voice profile subentries, reauth and reconfigure, against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from qwen_tts_emulator import Emulator, Scenario
+
+from .conftest import API_KEY, make_entry, setup_entry
+
+VOICE_STEP = {
+    "voice": "Ethan",
+    "language": "en",
+    "sample_rate": "16000",
+    "speech_rate": 1.2,
+    "volume": 60,
+    "pitch_rate": 0.9,
+}
+
+
+async def start_flow(hass: HomeAssistant) -> dict[str, Any]:
+    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+
+async def test_full_flow_creates_entry_with_first_voice_profile(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await start_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    assert result["step_id"] == "profile"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Living room", "model": "qwen3-tts-flash-realtime"}
+    )
+    assert result["step_id"] == "voice"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], VOICE_STEP)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.data == {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    assert API_KEY not in (entry.unique_id or "")
+    (profile,) = entry.subentries.values()
+    assert profile.subentry_type == SUBENTRY_TTS
+    assert profile.title == "Living room"
+    assert profile.data == {
+        "model": "qwen3-tts-flash-realtime",
+        "voice": "Ethan",
+        "language": "en",
+        "sample_rate": 16000,
+        "speech_rate": 1.2,
+        "volume": 60,
+        "pitch_rate": 0.9,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("tts.living_room") is not None
+
+
+async def test_wrong_key_shows_region_hint(hass: HomeAssistant, emulator: Emulator) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "sk-other-region", "region": "custom", "endpoint": emulator.url}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert await emulator.wait_idle() is None
+
+
+async def test_unreachable_endpoint_cannot_connect(hass: HomeAssistant, emulator: Emulator) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"api_key": API_KEY, "region": "custom", "endpoint": "ws://127.0.0.1:1/api-ws/v1/realtime"},
+    )
+
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_server_error_at_handshake_cannot_connect(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    emulator.scenario = Scenario(handshake_status=503)
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "ws://dashscope.example.com/api-ws/v1/realtime",  # key would travel in clear text
+        "https://dashscope.example.com/api-ws/v1/realtime",
+        "",
+        "wss://",
+    ],
+)
+async def test_bad_custom_endpoint_is_invalid_url(
+    hass: HomeAssistant, emulator: Emulator, endpoint: str
+) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": endpoint}
+    )
+
+    assert result["errors"] == {"endpoint": "invalid_url"}
+    assert emulator.connections_total == 0
+
+
+async def test_same_key_and_endpoint_cannot_be_added_twice(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "A", "model": "qwen3-tts-flash-realtime"}
+    )
+    await hass.config_entries.flow.async_configure(result["flow_id"], VOICE_STEP)
+    await hass.async_block_till_done()
+
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulator) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Clone", "model": "qwen3-tts-vc-realtime-2026-01-15"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (profile,) = result["result"].subentries.values()
+    assert profile.data["voice"] == "qwen-tts-vc-my-voice"
+
+
+async def test_empty_voice_is_refused(hass: HomeAssistant, emulator: Emulator) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Clone", "model": "qwen3-tts-vc-realtime-2026-01-15"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "  "}
+    )
+
+    assert result["errors"] == {"voice": "voice_required"}
+
+
+@pytest.mark.parametrize(
+    ("model", "offered"),
+    [("qwen3-tts-flash-realtime", False), ("qwen3-tts-instruct-flash-realtime", True)],
+)
+async def test_instructions_are_offered_only_for_instruct_models(
+    hass: HomeAssistant, emulator: Emulator, model: str, offered: bool
+) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "A", "model": model}
+    )
+
+    assert ("instructions" in result["data_schema"].schema) is offered
+
+
+async def test_too_long_instructions_are_refused(hass: HomeAssistant, emulator: Emulator) -> None:
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "B", "model": "qwen3-tts-instruct-flash-realtime"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Cherry", "instructions": "x" * 1601}
+    )
+
+    assert result["errors"] == {"instructions": "instructions_too_long"}
+
+
+async def test_add_voice_profile_subentry_adds_an_entity(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
+    )
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Mandarin", "model": "qwen3-tts-flash-realtime"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Dylan", "language": "zh"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(entry.subentries) == 2
+    assert hass.states.get("tts.mandarin") is not None
+
+
+async def test_reconfigure_voice_profile(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    (subentry_id,) = entry.subentries
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Serena"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry_id].data["voice"] == "Serena"
+
+
+async def test_reauth_with_a_valid_key(hass: HomeAssistant, emulator: Emulator) -> None:
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-new-key"}))
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"api_key": "sk-bad"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "sk-new-key"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["api_key"] == "sk-new-key"
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_setup_with_refused_key_starts_reauth(hass: HomeAssistant, emulator: Emulator) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-someone-else"}))
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_setup_with_unreachable_endpoint_retries(hass: HomeAssistant, emulator: Emulator) -> None:
+    emulator.scenario = Scenario(handshake_status=503)
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_reconfigure_endpoint_keeps_key(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    other = Emulator(Scenario(api_keys=frozenset({API_KEY})))
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        result = await entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"region": "custom", "endpoint": other.url}
+        )
+        await hass.async_block_till_done()
+
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        assert entry.data == {"api_key": API_KEY, "region": "custom", "endpoint": other.url}
+        assert entry.state is ConfigEntryState.LOADED
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await other.stop()
+
+
+async def test_unload(hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert emulator.open_connections == 0
