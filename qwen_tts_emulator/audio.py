@@ -39,17 +39,20 @@ def billed_characters(text: str) -> int:
     return sum(2 if is_han(c) else 1 for c in text)
 
 
-def _cut(text: str, *, final: bool) -> tuple[list[str], str]:
+def _cut(text: str, *, final: bool, resume: int = 0) -> tuple[list[str], str, int]:
     """Split `text` into complete sentences and the unfinished rest.
 
     An ASCII terminator ends a sentence unless a lowercase ASCII letter or a digit follows it
     ("3.14" and "example.com" stay whole, "one.Two" splits); at the very end of an unfinished
     buffer it waits for the next character. CJK terminators and newlines end a sentence at
     once. Closing quotes and brackets stay with their sentence.
+
+    Scanning starts at `resume` (nothing before it can end a sentence any more); the third item
+    returned is where to resume in the returned rest, so that streaming stays linear.
     """
     segments: list[str] = []
     start = 0
-    i = 0
+    i = resume
     n = len(text)
     while i < n:
         char = text[i]
@@ -74,10 +77,10 @@ def _cut(text: str, *, final: bool) -> tuple[list[str], str]:
     if final:
         if rest.strip():
             segments.append(rest.strip())
-        rest = ""
-    elif not rest.strip():
-        rest = ""
-    return segments, rest
+        return segments, "", 0
+    if not rest.strip():
+        return segments, "", 0
+    return segments, rest, i - start
 
 
 def split_segments(text: str) -> list[str]:
@@ -85,9 +88,9 @@ def split_segments(text: str) -> list[str]:
     return _cut(text, final=True)[0]
 
 
-def take_complete(buffer: str) -> tuple[list[str], str]:
-    """Return the sentences of a streaming buffer that are complete, and what remains."""
-    return _cut(buffer, final=False)
+def take_complete(buffer: str, resume: int = 0) -> tuple[list[str], str, int]:
+    """Return the complete sentences of a streaming buffer, the rest, and where to resume."""
+    return _cut(buffer, final=False, resume=resume)
 
 
 def _voice_base(voice: str) -> float:

@@ -89,7 +89,7 @@ class SessionRecord:
 
     @property
     def pcm(self) -> bytes:
-        """Return all PCM sent in this session (for pcm and wav formats, headers excluded)."""
+        """Return the PCM sent in this session: wav headers excluded, empty for mp3/opus."""
         return bytes(self._pcm)
 
     @property
@@ -107,9 +107,9 @@ class SessionRecord:
         return [event.type for event in self.received]
 
 
-def default_config(model: str) -> dict[str, Any]:
+def default_config(model: str, spec: ModelSpec | None = None) -> dict[str, Any]:
     """Return the session settings in force before any `session.update`."""
-    return {
+    config: dict[str, Any] = {
         "model": model,
         "mode": "server_commit",
         "voice": "Cherry",
@@ -121,6 +121,10 @@ def default_config(model: str) -> dict[str, Any]:
         "pitch_rate": 1.0,
         "bit_rate": 128,
     }
+    if spec is not None and not spec.tunable:
+        for name in ("speech_rate", "volume", "pitch_rate", "bit_rate"):
+            del config[name]
+    return config
 
 
 class _UpdateError(Exception):
@@ -267,13 +271,11 @@ class _Connection:
 
     def __init__(
         self,
-        emulator: Emulator,
         request: web.Request,
         ws: web.WebSocketResponse,
         record: SessionRecord,
         scenario: Scenario,
     ) -> None:
-        self._emulator = emulator
         self._request = request
         self._ws = ws
         self.record = record
@@ -285,6 +287,7 @@ class _Connection:
         self._started = False
         self._finished = False
         self._buffer = ""
+        self._resume = 0
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._outbox: deque[_Action] = deque()
         self._wake = asyncio.Event()
@@ -370,7 +373,7 @@ class _Connection:
     # --- faults ---------------------------------------------------------------------------
 
     def _fire(self, point: FaultPoint, response: int | None = None, *, deltas: int = 0) -> None:
-        """Fire the faults due at `point`; for mid_stream, `deltas` sent so far (-1: last)."""
+        """Fire the faults due at `point`; for mid_stream, `deltas` sent so far (negated: last)."""
         for index, fault in enumerate(self._scenario.faults):
             if index in self._fired or self._halted:
                 continue
@@ -515,7 +518,7 @@ class _Connection:
                 self._started = True
                 self._buffer += text
                 if self._config["mode"] == "server_commit":
-                    segments, self._buffer = take_complete(self._buffer)
+                    segments, self._buffer, self._resume = take_complete(self._buffer, self._resume)
                     self._queue(segments, now)
             case "input_text_buffer.commit":
                 self._started = True
@@ -527,11 +530,11 @@ class _Connection:
                         event_id,
                     )
                     return
-                text, self._buffer = self._buffer, ""
+                text, self._buffer, self._resume = self._buffer, "", 0
                 self._emit("input_text_buffer.committed", item_id="")
                 self._queue([text], now)
             case "input_text_buffer.clear":
-                self._buffer = ""
+                self._buffer, self._resume = "", 0
                 self._emit("input_text_buffer.cleared")
             case "session.finish":
                 self._started = True
@@ -540,7 +543,7 @@ class _Connection:
                     self._queue(split_segments(self._buffer), now)
                 elif self._scenario.commit_finish_flushes and self._buffer.strip():
                     self._queue([self._buffer], now)
-                self._buffer = ""
+                self._buffer, self._resume = "", 0
                 self._jobs.put_nowait(None)
             case _:
                 self._emit_error(
@@ -820,13 +823,13 @@ class Emulator:
             headers=dict(request.headers),
             opened_at=loop.time(),
             session_id=_new_id("sess"),
-            config=default_config(model),
+            config=default_config(model, scenario.models.get(model)),
         )
         self.sessions.append(record)
         self.open_connections += 1
         self.connections_total += 1
         self._idle.clear()
-        connection = _Connection(self, request, ws, record, scenario)
+        connection = _Connection(request, ws, record, scenario)
         self._connections.add(connection)
         try:
             await connection.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
@@ -225,3 +226,17 @@ async def test_mid_stream_fault_past_the_last_delta_fires_at_the_end() -> None:
     assert b"".join(deltas) == render_pcm("Short.")
     assert client.types()[-1] == "response.audio.delta"
     assert (await client.next())["type"] == CLOSED
+
+
+async def test_stop_closes_a_stalled_session() -> None:
+    emu = Emulator(Scenario(faults=[Fault("stall", "before_audio")]))
+    await emu.start()
+    async with connect(emu) as client:
+        await client.append("Stalled.\n")
+        await client.until("response.content_part.added")
+        stopping = asyncio.create_task(emu.stop())
+        assert await client.drain() == []
+        await stopping
+
+    assert client.ws.close_code == 1001
+    assert emu.open_connections == 0

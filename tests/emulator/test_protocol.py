@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import shutil
 from typing import Any
 
 import pytest
@@ -528,3 +529,35 @@ async def test_stop_closes_open_sockets() -> None:
     assert client.ws.close_code == 1001
     assert emu.open_connections == 0
     assert emu.sessions[0].closed_by_client is False
+
+
+async def test_streamed_text_is_segmented_like_whole_text() -> None:
+    text = "Pi is 3.14 today. Visit example.com now!Then stop; 你好。Bye"
+    async with Emulator(Scenario()) as emu, connect(emu) as client:
+        for char in text:
+            await client.append(char)
+        await client.send("session.finish")
+        await client.drain()
+
+    assert emu.sessions[0].segments == [
+        "Pi is 3.14 today.",
+        "Visit example.com now!",
+        "Then stop;",
+        "你好。",
+        "Bye",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+@pytest.mark.parametrize(("fmt", "magic"), [("mp3", (b"ID3", b"\xff")), ("opus", (b"OggS",))])
+async def test_compressed_formats_are_encoded(fmt: str, magic: tuple[bytes, ...]) -> None:
+    async with Emulator(Scenario()) as emu, connect(emu) as client:
+        await client.update(response_format=fmt, bit_rate=32)
+        await client.append("Compressed.")
+        await client.send("session.finish")
+        await client.drain()
+
+    audio = client.audio()
+    assert audio.startswith(magic)
+    assert emu.sessions[0].audio == audio
+    assert emu.sessions[0].pcm == b""
