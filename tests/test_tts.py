@@ -2,99 +2,298 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-import io
-import wave
+import pytest
 
 from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-from qwen_tts_emulator import Emulator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
+from qwen_tts_emulator import Emulator, render_pcm
 
-ENTITY_ID = "tts.qwen_tts"
+from .conftest import make_entry, setup_entry
+from .helpers import (
+    ENTITY_ID,
+    fetch_url_audio,
+    pcm_of,
+    speak_on_player,
+    stream_audio,
+    utterances,
+)
 
-
-async def fetch_url_audio(
-    hass_client: ClientSessionGenerator, message: str, options: dict[str, object] | None = None
-) -> bytes:
-    """Ask for a URL through the HTTP API, like a dashboard does, and download it."""
-    client = await hass_client()
-    response = await client.post(
-        "/api/tts_get_url",
-        json={"engine_id": ENTITY_ID, "message": message, "options": options or {}},
-    )
-    assert response.status == HTTPStatus.OK, await response.text()
-    audio = await client.get((await response.json())["path"])
-    assert audio.status == HTTPStatus.OK
-    return await audio.read()
-
-
-def wav_frames(data: bytes) -> tuple[int, bytes]:
-    """Return the sample rate and PCM of a WAV file."""
-    with wave.open(io.BytesIO(data)) as wav:
-        assert wav.getnchannels() == 1
-        assert wav.getsampwidth() == 2
-        return wav.getframerate(), wav.readframes(wav.getnframes())
+WAV = {"preferred_format": "wav"}
 
 
 async def test_tts_get_url_returns_the_emulators_pcm_as_wav(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    emulator: Emulator,
-    entry: MockConfigEntry,
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    data = await fetch_url_audio(hass_client, "Hello there.", {"preferred_format": "wav"})
+    data = await fetch_url_audio(hass_client, "Hello there.", WAV)
 
-    rate, pcm = wav_frames(data)
-    assert rate == 24000
-    assert pcm == emulator.sessions[-1].pcm
-    assert emulator.sessions[-1].segments == ["Hello there."]
+    assert data[22:24] == b"\x01\x00"  # mono
+    assert int.from_bytes(data[24:28], "little") == 24000
+    assert pcm_of(data) == emulator.sessions[-1].pcm
+    assert pcm_of(data) == render_pcm("Hello there.", sample_rate=24000, voice="Cherry")
     await emulator.wait_idle()
 
 
-async def test_tts_get_url_without_options_returns_mp3(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    emulator: Emulator,
-    entry: MockConfigEntry,
+async def test_tts_speak_on_a_media_player_plays_mp3(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    data = await fetch_url_audio(hass_client, "Hello there.")
+    data = await speak_on_player(hass, hass_client, "The washing machine has finished.")
 
-    assert data[:3] == b"ID3" or data[0] == 0xFF
-    assert emulator.sessions[-1].pcm
+    assert data[:3] == b"ID3" or data[0] == 0xFF  # Home Assistant's default: mp3 through ffmpeg
+    assert emulator.sessions[-1].segments == ["The washing machine has finished."]
+
+
+async def test_tts_speak_with_per_call_options(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    options = {"voice": "Ethan", "speech_rate": 1.5, "volume": 80, "pitch_rate": 0.8, **WAV}
+    data = await speak_on_player(hass, hass_client, "Dinner is ready.", options)
+
+    config = emulator.sessions[-1].config
+    assert (config["voice"], config["speech_rate"], config["volume"], config["pitch_rate"]) == (
+        "Ethan",
+        1.5,
+        80,
+        0.8,
+    )
+    assert pcm_of(data) == emulator.sessions[-1].pcm
 
 
 async def test_api_key_travels_as_bearer_header(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    emulator: Emulator,
-    entry: MockConfigEntry,
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    await fetch_url_audio(hass_client, "Hi.", {"preferred_format": "wav"})
+    await fetch_url_audio(hass_client, "Hi.", WAV)
 
     assert emulator.sessions[-1].headers["Authorization"] == f"Bearer {entry.data['api_key']}"
 
 
-async def test_speech_streams_in_server_commit_mode_with_profile_settings(
+async def test_profile_settings_reach_the_service(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator
+) -> None:
+    await setup_entry(
+        hass, make_entry(emulator, voice="Serena", speech_rate=0.8, volume=30, pitch_rate=1.3)
+    )
+    await fetch_url_audio(hass_client, "Hello.", WAV)
+
+    config = emulator.sessions[-1].config
+    assert config["mode"] == "server_commit"
+    assert config["voice"] == "Serena"
+    assert config["language_type"] == "English"
+    assert (config["speech_rate"], config["volume"], config["pitch_rate"]) == (0.8, 30, 1.3)
+
+
+@pytest.mark.parametrize(
+    ("language", "language_type"),
+    [("en", "English"), ("zh", "Chinese"), ("zh-HK", "Chinese"), ("de", "German"), ("ja", "Japanese")],
+)
+async def test_language_becomes_language_type(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
     entry: MockConfigEntry,
+    language: str,
+    language_type: str,
 ) -> None:
-    await fetch_url_audio(hass_client, "Hello.", {"preferred_format": "wav"})
+    client = await hass_client()
+    response = await client.post(
+        "/api/tts_get_url",
+        json={"engine_id": ENTITY_ID, "message": "Hi.", "language": language, "options": WAV},
+    )
+    await client.get((await response.json())["path"])
+
+    assert emulator.sessions[-1].config["language_type"] == language_type
+
+
+@pytest.mark.parametrize(
+    ("profile", "options"),
+    [
+        ({"model": "qwen3-tts-flash-realtime", "voice": "Kiki"}, {}),
+        ({"model": "qwen3-tts-flash-realtime-2025-09-18", "voice": "Rocky"}, {"speech_rate": 1.2}),
+        (
+            {"model": "qwen3-tts-instruct-flash-realtime", "voice": "Vivian", "instructions": "Calm."},
+            {"instructions": "Whisper, like telling a secret."},
+        ),
+        ({"model": "qwen3-tts-vc-realtime-2026-01-15", "voice": "qwen-tts-vc-grandma"}, {}),
+        ({"model": "qwen3-tts-vd-realtime-2026-01-15", "voice": "qwen-tts-vd-robot"}, {"volume": 70}),
+    ],
+    ids=["flash", "flash-snapshot", "instruct", "voice-clone", "voice-design"],
+)
+async def test_each_model_family_speaks(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    profile: dict[str, str],
+    options: dict[str, object],
+) -> None:
+    await setup_entry(hass, make_entry(emulator, **profile))
+
+    data = await fetch_url_audio(hass_client, "Good morning. 早上好！", {**options, **WAV})
+
+    record = emulator.sessions[-1]
+    assert record.model == profile["model"]
+    assert record.config["voice"] == profile["voice"]
+    assert pcm_of(data) == record.pcm
+    for key, value in options.items():
+        assert record.config[key] == value
+
+
+async def test_legacy_model_is_sent_no_prosody(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator
+) -> None:
+    await setup_entry(hass, make_entry(emulator, model="qwen-tts-realtime", voice="Chelsie"))
+
+    data = await fetch_url_audio(hass_client, "Hello.", WAV)
 
     config = emulator.sessions[-1].config
-    assert config["mode"] == "server_commit"
-    assert config["voice"] == "Cherry"
-    assert config["language_type"] == "English"
-    assert config["sample_rate"] == 24000
+    assert config["voice"] == "Chelsie"
+    assert "speech_rate" not in emulator.sessions[-1].received[0].payload["session"]
+    assert pcm_of(data) == emulator.sessions[-1].pcm
 
 
-async def test_engine_is_listed_with_streaming_support(
-    hass: HomeAssistant, entry: MockConfigEntry
+async def test_preferred_sample_rate_is_asked_of_the_service(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
+    data = await fetch_url_audio(
+        hass_client, "Hello.", {**WAV, "preferred_sample_rate": 16000}
+    )
+
+    assert emulator.sessions[-1].config["sample_rate"] == 16000
+    assert int.from_bytes(data[24:28], "little") == 16000
+    assert pcm_of(data) == emulator.sessions[-1].pcm  # no resampling on the way
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"voice": "Ethan"},
+        {"speech_rate": 1.5},
+        {"volume": 10},
+        {"pitch_rate": 1.5},
+        {"preferred_sample_rate": 16000},
+    ],
+)
+async def test_every_audio_setting_changes_the_cache_key(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    option: dict[str, object],
+) -> None:
+    await fetch_url_audio(hass_client, "Same words.", WAV)
+    await fetch_url_audio(hass_client, "Same words.", WAV)
+    assert len(utterances(emulator)) == 1  # the second came from the cache
+
+    await fetch_url_audio(hass_client, "Same words.", {**WAV, **option})
+
+    assert len(utterances(emulator)) == 2
+
+
+async def test_profile_change_changes_the_cache_key(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await fetch_url_audio(hass_client, "Same words.", WAV)
+    (subentry,) = entry.subentries.values()
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, "model": "qwen3-tts-instruct-flash-realtime"}
+    )
+    await hass.async_block_till_done()
+
+    await fetch_url_audio(hass_client, "Same words.", WAV)
+
+    assert [record.model for record in utterances(emulator)] == [
+        "qwen3-tts-flash-realtime",
+        "qwen3-tts-instruct-flash-realtime",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"speech_rate": 3}, "option_out_of_range"),
+        ({"volume": -1}, "option_out_of_range"),
+        ({"pitch_rate": 0.1}, "option_out_of_range"),
+        ({"speech_rate": "fast"}, "option_not_a_number"),
+        ({"instructions": "Sing it."}, "option_not_supported"),
+    ],
+)
+async def test_bad_options_raise_translated_validation_errors(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, options: dict[str, object], key: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as raised:
+        await stream_audio(hass, "Hi.", options)
+
+    assert raised.value.translation_key == key
+    assert str(raised.value)  # the message is translated, not empty
+    assert utterances(emulator) == []  # nothing was sent
+
+
+async def test_unknown_option_is_refused(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await async_setup_component(hass, "media_source", {})
+    with pytest.raises(HomeAssistantError, match="Invalid options"):
+        await hass.services.async_call(
+            "tts",
+            "speak",
+            {"entity_id": ENTITY_ID, "media_player_entity_id": "media_player.x", "message": "Hi.",
+             "options": {"emotion": "happy"}},
+            blocking=True,
+        )  # fmt: skip
+
+
+async def test_engine_supports_streaming_input(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     engine = tts.get_engine_instance(hass, ENTITY_ID)
 
     assert engine is not None
     assert engine.async_supports_streaming_input()
+
+
+@pytest.mark.parametrize(
+    ("language", "included", "excluded"),
+    [
+        ("en", ["Cherry", "Jennifer"], ["Rocky"]),
+        ("zh", ["Cherry", "Rocky", "Kiki", "Dylan"], []),
+        ("zh-HK", ["Rocky", "Kiki"], []),
+        ("fr", ["Cherry"], ["Sunny"]),
+    ],
+)
+async def test_voices_are_listed_per_language(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    entry: MockConfigEntry,
+    language: str,
+    included: list[str],
+    excluded: list[str],
+) -> None:
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "tts/engine/voices", "engine_id": ENTITY_ID, "language": language}
+    )
+    response = await client.receive_json()
+
+    voices = {voice["voice_id"]: voice["name"] for voice in response["result"]["voices"]}
+    assert set(included) <= set(voices)
+    assert not set(excluded) & set(voices)
+    if "Rocky" in voices:
+        assert "Cantonese" in voices["Rocky"]
+
+
+async def test_whole_message_path_returns_a_complete_wav(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    assert isinstance(engine, tts.TextToSpeechEntity)
+
+    extension, data = await engine.async_get_tts_audio(
+        "First sentence. Second sentence.", "en", dict(engine.default_options or {})
+    )
+
+    assert extension == "wav"
+    assert data is not None
+    assert int.from_bytes(data[40:44], "little") == len(data) - 44  # real size, not streaming
+    assert emulator.sessions[-1].config["mode"] == "commit"
+    assert data[44:] == emulator.sessions[-1].pcm
