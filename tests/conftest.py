@@ -6,25 +6,25 @@ from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.const import (
     CONF_ENDPOINT,
     CONF_MODEL,
+    CONF_PITCH_RATE,
     CONF_REGION,
     CONF_SAMPLE_RATE,
     CONF_SPEECH_RATE,
     CONF_VOICE,
     CONF_VOLUME,
-    CONF_PITCH_RATE,
     DOMAIN,
     SUBENTRY_TTS,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from qwen_tts_emulator import Emulator, Scenario
 
 API_KEY = "sk-test-0123456789abcdef"
@@ -46,7 +46,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 @pytest.fixture(autouse=True)
 def tts_cache_dir(tmp_path: Any) -> Generator[None]:
-    """Keep Home Assistant's TTS file cache in a temporary folder (core's fixtures are not shipped)."""
+    """Keep Home Assistant's TTS file cache in a temporary folder (core's fixture isn't shipped)."""
     with (
         patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)),
         patch("homeassistant.components.tts._get_cache_files", return_value={}),

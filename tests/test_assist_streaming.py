@@ -1,10 +1,10 @@
-"""A real Assist pipeline with a streaming conversation agent speaks while the agent still writes."""
+"""A real Assist pipeline with a streaming agent speaks while the agent is still writing."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
+import contextlib
 from typing import Any
 
 from homeassistant.components import conversation, tts
@@ -20,6 +20,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
 from qwen_tts_emulator import Emulator
 
 # An LLM reply in deltas that split words; the pipeline starts TTS after 60 characters.

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-
 from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
 )
+
 from qwen_tts_emulator import Emulator, render_pcm
 
 from .conftest import make_entry, setup_entry
@@ -29,7 +29,10 @@ WAV = {"preferred_format": "wav"}
 
 
 async def test_tts_get_url_returns_the_emulators_pcm_as_wav(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
     data = await fetch_url_audio(hass_client, "Hello there.", WAV)
 
@@ -41,7 +44,10 @@ async def test_tts_get_url_returns_the_emulators_pcm_as_wav(
 
 
 async def test_tts_speak_on_a_media_player_plays_mp3(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
     data = await speak_on_player(hass, hass_client, "The washing machine has finished.")
 
@@ -50,7 +56,10 @@ async def test_tts_speak_on_a_media_player_plays_mp3(
 
 
 async def test_tts_speak_with_per_call_options(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
     options = {"voice": "Ethan", "speech_rate": 1.5, "volume": 80, "pitch_rate": 0.8, **WAV}
     data = await speak_on_player(hass, hass_client, "Dinner is ready.", options)
@@ -66,7 +75,10 @@ async def test_tts_speak_with_per_call_options(
 
 
 async def test_api_key_travels_as_bearer_header(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
     await fetch_url_audio(hass_client, "Hi.", WAV)
 
@@ -90,7 +102,13 @@ async def test_profile_settings_reach_the_service(
 
 @pytest.mark.parametrize(
     ("language", "language_type"),
-    [("en", "English"), ("zh", "Chinese"), ("zh-HK", "Chinese"), ("de", "German"), ("ja", "Japanese")],
+    [
+        ("en", "English"),
+        ("zh", "Chinese"),
+        ("zh-HK", "Chinese"),
+        ("de", "German"),
+        ("ja", "Japanese"),
+    ],
 )
 async def test_language_becomes_language_type(
     hass: HomeAssistant,
@@ -116,11 +134,18 @@ async def test_language_becomes_language_type(
         ({"model": "qwen3-tts-flash-realtime", "voice": "Kiki"}, {}),
         ({"model": "qwen3-tts-flash-realtime-2025-09-18", "voice": "Rocky"}, {"speech_rate": 1.2}),
         (
-            {"model": "qwen3-tts-instruct-flash-realtime", "voice": "Vivian", "instructions": "Calm."},
+            {
+                "model": "qwen3-tts-instruct-flash-realtime",
+                "voice": "Vivian",
+                "instructions": "Calm.",
+            },
             {"instructions": "Whisper, like telling a secret."},
         ),
         ({"model": "qwen3-tts-vc-realtime-2026-01-15", "voice": "qwen-tts-vc-grandma"}, {}),
-        ({"model": "qwen3-tts-vd-realtime-2026-01-15", "voice": "qwen-tts-vd-robot"}, {"volume": 70}),
+        (
+            {"model": "qwen3-tts-vd-realtime-2026-01-15", "voice": "qwen-tts-vd-robot"},
+            {"volume": 70},
+        ),
     ],
     ids=["flash", "flash-snapshot", "instruct", "voice-clone", "voice-design"],
 )
@@ -157,11 +182,12 @@ async def test_legacy_model_is_sent_no_prosody(
 
 
 async def test_preferred_sample_rate_is_asked_of_the_service(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
-    data = await fetch_url_audio(
-        hass_client, "Hello.", {**WAV, "preferred_sample_rate": 16000}
-    )
+    data = await fetch_url_audio(hass_client, "Hello.", {**WAV, "preferred_sample_rate": 16000})
 
     assert emulator.sessions[-1].config["sample_rate"] == 16000
     assert int.from_bytes(data[24:28], "little") == 16000
@@ -195,7 +221,10 @@ async def test_every_audio_setting_changes_the_cache_key(
 
 
 async def test_profile_change_changes_the_cache_key(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
 ) -> None:
     await fetch_url_audio(hass_client, "Same words.", WAV)
     (subentry,) = entry.subentries.values()
@@ -223,7 +252,11 @@ async def test_profile_change_changes_the_cache_key(
     ],
 )
 async def test_bad_options_raise_translated_validation_errors(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, options: dict[str, object], key: str
+    hass: HomeAssistant,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    options: dict[str, object],
+    key: str,
 ) -> None:
     with pytest.raises(ServiceValidationError) as raised:
         await stream_audio(hass, "Hi.", options)

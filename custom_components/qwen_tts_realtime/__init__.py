@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SUBENTRY_TTS
+from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SUBENTRY_TTS, TIMEOUTS
 from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
 from .repairs import async_check_retired_models
 
@@ -20,7 +20,10 @@ type QwenTTSConfigEntry = ConfigEntry[RealtimeClient]
 async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
     """Check the endpoint and key with a handshake, then add the voice profiles."""
     client = RealtimeClient(
-        async_get_clientsession(hass), entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
+        async_get_clientsession(hass),
+        entry.data[CONF_API_KEY],
+        entry.data[CONF_ENDPOINT],
+        timeouts=TIMEOUTS,
     )
     models = [s.data[CONF_MODEL] for s in entry.get_subentries_of_type(SUBENTRY_TTS)]
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from .realtime import Timeouts
+
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
 
@@ -25,3 +27,5 @@ DEFAULT_SPEECH_RATE: Final = 1.0
 DEFAULT_VOLUME: Final = 50
 DEFAULT_PITCH_RATE: Final = 1.0
 API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
+# Seconds to wait for the handshake, for the first audio once all text is sent, and between chunks.
+TIMEOUTS: Final = Timeouts(connect=10.0, first_audio=15.0, audio=10.0)
