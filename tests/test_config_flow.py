@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
 from qwen_tts_emulator import Emulator, Scenario
 
 from .conftest import API_KEY, make_entry, setup_entry
@@ -70,7 +70,8 @@ async def test_full_flow_creates_entry_with_first_voice_profile(
 async def test_wrong_key_shows_region_hint(hass: HomeAssistant, emulator: Emulator) -> None:
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": "sk-other-region", "region": "custom", "endpoint": emulator.url}
+        result["flow_id"],
+        {"api_key": "sk-other-region", "region": "custom", "endpoint": emulator.url},
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -254,7 +255,9 @@ async def test_reauth_with_a_valid_key(hass: HomeAssistant, emulator: Emulator) 
 
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"api_key": "sk-bad"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "sk-bad"}
+    )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "sk-new-key"}
@@ -267,7 +270,9 @@ async def test_reauth_with_a_valid_key(hass: HomeAssistant, emulator: Emulator) 
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_setup_with_refused_key_starts_reauth(hass: HomeAssistant, emulator: Emulator) -> None:
+async def test_setup_with_refused_key_starts_reauth(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
     emulator.scenario = Scenario(api_keys=frozenset({"sk-someone-else"}))
     entry = make_entry(emulator)
     await setup_entry(hass, entry)
@@ -277,7 +282,9 @@ async def test_setup_with_refused_key_starts_reauth(hass: HomeAssistant, emulato
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
-async def test_setup_with_unreachable_endpoint_retries(hass: HomeAssistant, emulator: Emulator) -> None:
+async def test_setup_with_unreachable_endpoint_retries(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
     emulator.scenario = Scenario(handshake_status=503)
     entry = make_entry(emulator)
     await setup_entry(hass, entry)
