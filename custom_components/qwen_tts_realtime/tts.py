@@ -58,6 +58,7 @@ class QwenTTSEntity(TextToSpeechEntity):
     # Named after its profile, like core's subentry TTS engines (openai_conversation): the TTS
     # manager refuses an engine whose name is None, and "tts.<profile>" is the id users expect.
     _attr_has_entity_name = False
+    _attr_translation_key = "voice_profile"  # its icon
 
     def __init__(self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry) -> None:
         """Set the entity up from its profile."""

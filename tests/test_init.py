@@ -1,0 +1,88 @@
+"""Entry lifecycle, diagnostics and repair issues."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from qwen_tts_emulator import Emulator
+
+from custom_components.qwen_tts_realtime.const import DOMAIN
+
+from .conftest import API_KEY, make_entry, setup_entry
+
+
+async def test_diagnostics_redact_the_key(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert API_KEY not in json.dumps(diagnostics)
+    assert diagnostics["entry"]["data"]["api_key"] == "**REDACTED**"
+    assert diagnostics["entry"]["data"]["endpoint"] == emulator.url
+    assert diagnostics["profiles"][0]["data"]["voice"] == "Cherry"
+
+
+async def test_retired_model_raises_a_repair_issue(hass: HomeAssistant, emulator: Emulator) -> None:
+    entry = make_entry(emulator, model="qwen-tts-realtime", voice="Cherry")
+    await setup_entry(hass, entry)
+    (subentry_id,) = entry.subentries
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"retired_model_{subentry_id}")
+
+    assert issue is not None
+    assert issue.translation_key == "retired_model"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["replacement"] == "qwen3-tts-flash-realtime"
+
+
+async def test_repair_issue_goes_away_once_the_profile_is_fixed(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry = make_entry(emulator, model="qwen-tts-realtime", voice="Cherry")
+    await setup_entry(hass, entry)
+    (subentry,) = entry.subentries.values()
+
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, "model": "qwen3-tts-flash-realtime"}
+    )
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"retired_model_{subentry.subentry_id}") is None
+
+
+async def test_one_entity_per_voice_profile(hass: HomeAssistant, emulator: Emulator) -> None:
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    assert hass.states.async_entity_ids("tts") == ["tts.qwen_tts"]
+
+
+async def test_removing_a_profile_removes_its_entity_and_device(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    (subentry_id,) = entry.subentries
+    devices = dr.async_get(hass)
+    assert devices.async_get_device_by_identifier((DOMAIN, subentry_id), entry.entry_id) is not None
+
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+
+    assert devices.async_get_device_by_identifier((DOMAIN, subentry_id), entry.entry_id) is None
+    assert er.async_get(hass).async_get_entity_id("tts", DOMAIN, subentry_id) is None
+    assert hass.states.get("tts.qwen_tts") is None
