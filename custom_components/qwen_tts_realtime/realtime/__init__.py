@@ -33,7 +33,7 @@ from .errors import (
     ServiceError,
 )
 from .session_config import Mode, SessionConfig
-from .wav import wav_bytes, wav_header
+from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -69,4 +69,5 @@ __all__ = [
     "voices_for",
     "wav_bytes",
     "wav_header",
+    "wav_stream",
 ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 import contextlib
+from dataclasses import dataclass
 import logging
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 
@@ -14,16 +15,15 @@ from .catalog import DEFAULT_MODEL, model_info
 from .connection import Connection, Timeouts
 from .endpoints import normalize_endpoint, realtime_url
 from .errors import (
-    AuthenticationError,
     ConnectError,
     ConnectionClosedError,
     EmptyTextError,
-    InvalidOptionError,
     RealtimeError,
     ResponseTimeoutError,
 )
 from .session_config import Mode, SessionConfig
-from .text_feed import TextFeed
+from .text_feed import TextFeed, clean_text
+from .warm import SparePool
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_DELAY: Final = 0.25
@@ -36,6 +36,15 @@ def _is_retryable(err: RealtimeError) -> bool:
     if isinstance(err, ConnectError):
         return err.status is None or err.status >= 500
     return isinstance(err, ConnectionClosedError)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """How one try of an utterance went: whether it ran on a spare, whether audio came back."""
+
+    use_spare: bool
+    from_spare: bool = False
+    produced: bool = False
 
 
 class RealtimeClient:
@@ -56,11 +65,29 @@ class RealtimeClient:
         if workspace:
             self._headers["X-DashScope-WorkSpace"] = workspace
         self.timeouts = timeouts or Timeouts()
+        self._spares = SparePool(self._connect)
 
     @property
     def endpoint(self) -> str:
         """Return the normalized endpoint URL (never holds the key)."""
         return self._endpoint
+
+    def keep_warm(self, models: Iterable[str], idle_timeout: float = 60.0) -> None:
+        """Keep a spare, already connected socket for each of `models`.
+
+        Call from the event loop. The next utterance of such a model takes the spare and skips
+        the handshake; a replacement is opened as it is taken. A spare unused for `idle_timeout`
+        seconds is closed and not replaced until the next utterance. `close()` ends it all.
+        """
+        self._spares.configure(models, idle_timeout)
+
+    def has_spare(self, model: str) -> bool:
+        """Return True when a connected spare of `model` is waiting."""
+        return self._spares.spare_ready(model)
+
+    async def close(self) -> None:
+        """Close every spare socket and wait for every background task of the client."""
+        await self._spares.close()
 
     async def _connect(self, model: str) -> Connection:
         url = str(realtime_url(self._endpoint, model))
@@ -73,12 +100,17 @@ class RealtimeClient:
 
     async def synthesize(self, config: SessionConfig, text: str) -> AsyncGenerator[bytes]:
         """Yield the PCM of a whole message, sent in `commit` mode."""
+        if not clean_text(text).strip():
+            raise EmptyTextError("nothing to speak")
 
         async def one_chunk() -> AsyncIterator[str]:
             yield text
 
-        async for pcm in self._utterance(config.with_mode(Mode.COMMIT), one_chunk()):
-            yield pcm
+        async with contextlib.aclosing(
+            self._utterance(config.with_mode(Mode.COMMIT), one_chunk())
+        ) as audio:
+            async for pcm in audio:
+                yield pcm
 
     async def stream(
         self, config: SessionConfig, text_chunks: AsyncIterable[str]
@@ -87,60 +119,101 @@ class RealtimeClient:
 
         Every chunk goes on the wire as soon as it arrives.
         """
-        async for pcm in self._utterance(config.with_mode(Mode.SERVER_COMMIT), text_chunks):
-            yield pcm
+        async with contextlib.aclosing(
+            self._utterance(config.with_mode(Mode.SERVER_COMMIT), text_chunks)
+        ) as audio:
+            async for pcm in audio:
+                yield pcm
 
     async def _utterance(
         self, config: SessionConfig, text_chunks: AsyncIterable[str]
     ) -> AsyncGenerator[bytes]:
+        """Run one session, on a spare socket if there is one.
+
+        A failure to reach the service before any audio is retried once; a spare that turns out
+        dead falls back to a fresh connection without using that retry. Audio is never repeated:
+        nothing is retried once some has been yielded.
+        """
         model = model_info(config.model)
         config.validate(model)
         session = config.to_session(model)
         feed = TextFeed(text_chunks)
         reader = asyncio.create_task(feed.run(), name="qwen_tts_text_feed")
         try:
-            for attempt in (1, 2):
-                produced = False
+            retried = False
+            attempt = _Attempt(use_spare=True)
+            while True:
                 try:
-                    async for pcm in self._session_audio(config, session, feed):
-                        produced = True
-                        yield pcm
+                    async with contextlib.aclosing(
+                        self._session_audio(config, session, feed, attempt)
+                    ) as audio:
+                        async for pcm in audio:
+                            attempt.produced = True
+                            yield pcm
                 except RealtimeError as err:
-                    if produced or attempt == 2 or not _is_retryable(err):
+                    if attempt.produced or not _is_retryable(err):
                         raise
-                    _LOGGER.debug("Retrying after %s before any audio", type(err).__name__)
-                    await asyncio.sleep(RETRY_DELAY)
+                    if attempt.from_spare:
+                        _LOGGER.debug("Spare failed with %s; connecting afresh", type(err).__name__)
+                    elif retried:
+                        raise
+                    else:
+                        retried = True
+                        _LOGGER.debug("Retrying after %s before any audio", type(err).__name__)
+                        await asyncio.sleep(RETRY_DELAY)
+                    attempt = _Attempt(use_spare=False)
                 else:
                     return
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            await asyncio.wait((reader,))
 
     async def _session_audio(
-        self, config: SessionConfig, session: dict[str, object], feed: TextFeed
+        self,
+        config: SessionConfig,
+        session: dict[str, object],
+        feed: TextFeed,
+        attempt: _Attempt,
     ) -> AsyncGenerator[bytes]:
-        conn = await self._connect(config.model)
-        sender = asyncio.create_task(
-            _send_input(conn, config.mode, session, feed), name="qwen_tts_sender"
-        )
+        conn = await self._spares.claim(config.model) if attempt.use_spare else None
+        attempt.from_spare = conn is not None
+        if conn is None:
+            conn = await self._connect(config.model)
         try:
-            async for pcm in conn.audio():
-                yield pcm
+            sender = asyncio.create_task(
+                _send_input(conn, config.mode, session, feed), name="qwen_tts_sender"
+            )
+            try:
+                align = config.response_format == "pcm"
+                async with contextlib.aclosing(conn.audio(align=align)) as audio:
+                    async for pcm in audio:
+                        yield pcm
+            finally:
+                sender.cancel()
+                await asyncio.wait((sender,))
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
             await conn.close()
 
 
 async def _send_input(
-    conn: Connection, mode: Mode, session: dict[str, object], feed: TextFeed
+    conn: Connection, mode: Mode, session: dict[str, Any], feed: TextFeed
 ) -> None:
-    """Send the session settings, every piece of text as it arrives, then the end of input."""
+    """Send the settings, every piece of text as it arrives, then the end of input.
+
+    Whatever goes wrong here ends the session through `conn.fail`, so the reader raises it: a
+    failed send (the socket went away), a failure of the text source, or text with nothing to say.
+    """
     try:
         await conn.send("session.update", session=session)
-        async for text in feed.follow():
+        pieces = feed.follow()
+        while True:
+            try:
+                text = await anext(pieces)
+            except StopAsyncIteration:
+                break
+            except Exception as err:  # noqa: BLE001 - the text source failed: end with its error
+                await conn.fail(err)
+                return
             await conn.send("input_text_buffer.append", text=text)
         if not feed.text.strip():
             await conn.fail(EmptyTextError("nothing to speak"))
@@ -149,13 +222,5 @@ async def _send_input(
             await conn.send("input_text_buffer.commit")
         await conn.send("session.finish")
         conn.mark_input_done()
-    except asyncio.CancelledError:
-        raise
-    except RealtimeError:
-        # The socket went away: the reader sees the close and reports it.
-        return
-    except Exception as err:  # noqa: BLE001 - the text source failed: end the session with it
+    except RealtimeError as err:
         await conn.fail(err)
-
-
-__all__ = ["AuthenticationError", "InvalidOptionError", "RealtimeClient"]

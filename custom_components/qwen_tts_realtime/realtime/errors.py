@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+import aiohttp
+
 AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "AccessDenied", "Arrearage", "Unauthorized"})
 RATE_LIMIT_CODES: Final = frozenset(
     {"Throttling", "Throttling.RateQuota", "Throttling.AllocationQuota"}
@@ -92,6 +94,35 @@ class ResponseTimeoutError(RealtimeError):
         super().__init__(f"no {stage} within {seconds:g} s")
         self.stage = stage  # "connect", "first_audio" or "audio"
         self.seconds = seconds
+
+
+def error_from_connect_failure(err: BaseException, connect_timeout: float) -> RealtimeError:
+    """Map an exception of the WebSocket handshake onto a typed error."""
+    if isinstance(err, RealtimeError):
+        return err
+    if isinstance(err, aiohttp.WSServerHandshakeError):
+        return error_from_handshake(err.status, err.message)
+    if isinstance(err, TimeoutError):
+        return ResponseTimeoutError("connect", connect_timeout)
+    return ConnectError(f"cannot connect: {type(err).__name__}: {err}")
+
+
+def error_from_send_failure(err: BaseException, *, session_accepted: bool) -> RealtimeError:
+    """Map a failure to write a client event onto a typed error."""
+    return ConnectionClosedError(
+        f"socket closed while sending: {type(err).__name__}: {err}",
+        session_accepted=session_accepted,
+    )
+
+
+def error_from_close(msg: aiohttp.WSMessage, *, session_accepted: bool) -> RealtimeError:
+    """Map the end of the socket before `session.finished` onto a typed error."""
+    if msg.type == aiohttp.WSMsgType.ERROR:
+        return ConnectionClosedError(f"socket error: {msg.data}", session_accepted=session_accepted)
+    return ConnectionClosedError(
+        "the service closed the connection before session.finished",
+        session_accepted=session_accepted,
+    )
 
 
 def error_from_handshake(status: int, reason: str | None) -> RealtimeError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+import math
 from typing import Any, Final
 
 from .catalog import AUTO_LANGUAGE_TYPE, LANGUAGE_TYPES, ModelInfo
@@ -60,8 +61,10 @@ class SessionConfig:
             )
         _check_range("speech_rate", self.speech_rate, SPEECH_RATE_RANGE, model.prosody)
         _check_range("pitch_rate", self.pitch_rate, PITCH_RATE_RANGE, model.prosody)
-        _check_range("volume", self.volume, VOLUME_RANGE, model.prosody)
-        _check_range("bit_rate", self.bit_rate, BIT_RATE_RANGE, model.prosody)
+        _check_range("volume", self.volume, VOLUME_RANGE, model.prosody, integer=True)
+        _check_range("bit_rate", self.bit_rate, BIT_RATE_RANGE, model.prosody, integer=True)
+        if self.optimize_instructions and not self.instructions:
+            raise InvalidOptionError("optimize_instructions", True, "needs instructions")
         if self.instructions is not None:
             if not model.instructions:
                 raise InvalidOptionError(
@@ -93,12 +96,24 @@ class SessionConfig:
 
 
 def _check_range(
-    name: str, value: float | None, bounds: tuple[float, float], supported: bool
+    name: str,
+    value: float | None,
+    bounds: tuple[float, float],
+    supported: bool,
+    *,
+    integer: bool = False,
 ) -> None:
     if value is None:
         return
     if not supported:
         raise InvalidOptionError(name, value, "not supported by this model", supported=False)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or (integer and value != int(value))
+    ):
+        raise InvalidOptionError(name, value, "an integer" if integer else "a number")
     low, high = bounds
     if not low <= value <= high:
         raise InvalidOptionError(

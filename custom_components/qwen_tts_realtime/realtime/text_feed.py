@@ -8,14 +8,19 @@ import re
 from typing import Final
 
 MAX_APPEND_CHARS: Final = 1000
-# C0/C1 control characters except tab and newline, and lone surrogates: the service cannot speak
-# them and some of them break its JSON parser.
-_UNSPEAKABLE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters that separate words or lines become a space or a newline, so that words do
+# not run together.
+_SEPARATORS: Final = str.maketrans(
+    {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x85": "\n", **dict.fromkeys("\x1c\x1d\x1e\x1f", " ")}
+)
+# The other C0/C1 control characters (tab and newline stay), and lone surrogates: the service
+# cannot speak them and some of them break its JSON parser.
+_UNSPEAKABLE: Final = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """Drop characters that cannot be spoken."""
-    return _UNSPEAKABLE.sub("", text)
+    """Drop characters that cannot be spoken; line and word separators become whitespace."""
+    return _UNSPEAKABLE.sub("", text.translate(_SEPARATORS))
 
 
 def split_for_append(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterable
 import struct
 from typing import Final
 
@@ -41,3 +42,19 @@ def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
 def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
     """Return a complete WAV file holding `pcm`."""
     return wav_header(sample_rate, len(pcm)) + pcm
+
+
+async def wav_stream(pcm: AsyncIterable[bytes], sample_rate: int) -> AsyncGenerator[bytes]:
+    """Yield a streaming WAV: a header for unknown length, then the PCM chunks unchanged.
+
+    The header goes out with the first chunk, so a stream without any audio yields nothing and
+    the caller can tell "no audio" from "empty audio".
+    """
+    started = False
+    async for chunk in pcm:
+        if not chunk:
+            continue
+        if not started:
+            started = True
+            yield wav_header(sample_rate)
+        yield chunk

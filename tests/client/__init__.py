@@ -1,0 +1,1 @@
+"""Tests of the realtime protocol client against the emulator, without Home Assistant."""

@@ -1,0 +1,74 @@
+"""Constants and small helpers shared by the client's tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from typing import Any
+
+from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig
+from qwen_tts_emulator import Emulator, SessionRecord
+
+KEY = "sk-client-test-0123456789"
+KEYS = frozenset({KEY})
+MODEL = "qwen3-tts-flash-realtime"
+INSTRUCT_MODEL = "qwen3-tts-instruct-flash-realtime"
+LEGACY_MODEL = "qwen-tts-realtime"
+CONFIG = SessionConfig(model=MODEL, voice="Cherry")
+TWO_SENTENCES = "The first sentence. The second sentence."
+
+
+async def collect(audio: AsyncGenerator[bytes]) -> list[bytes]:
+    """Read an audio generator to its end; return its chunks."""
+    return [chunk async for chunk in audio]
+
+
+async def speak(audio: AsyncGenerator[bytes]) -> bytes:
+    """Read an audio generator to its end; return all its audio."""
+    return b"".join(await collect(audio))
+
+
+async def chunks(*pieces: str) -> AsyncIterator[str]:
+    """A text source that yields `pieces` one by one."""
+    for piece in pieces:
+        yield piece
+
+
+async def until(condition: Callable[[], bool], limit: float = 5.0) -> None:
+    """Wait until `condition()` holds (a guard against hanging, not a timing assertion)."""
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - the emulator's records have no events to await
+            await asyncio.sleep(0.005)
+
+
+def appends(record: SessionRecord) -> list[str]:
+    """Return the texts of the session's `input_text_buffer.append` events, in order."""
+    return [e.payload["text"] for e in record.received if e.type == "input_text_buffer.append"]
+
+
+def session_update(record: SessionRecord) -> dict[str, Any]:
+    """Return the `session` object of the session's (first) `session.update`."""
+    return next(e.payload["session"] for e in record.received if e.type == "session.update")
+
+
+def updated(emulator: Emulator) -> list[SessionRecord]:
+    """Return the sessions that received a `session.update` (the ones that carried speech)."""
+    return [r for r in emulator.sessions if "session.update" in r.received_types()]
+
+
+def config(**changes: Any) -> SessionConfig:
+    """Return the default test config with `changes`."""
+    values: dict[str, Any] = {"model": MODEL, "voice": "Cherry", **changes}
+    mode = values.pop("mode", Mode.COMMIT)
+    return SessionConfig(mode=mode, **values)
+
+
+def all_closed(records: Iterable[SessionRecord]) -> bool:
+    """Return True when every session is closed."""
+    return all(r.closed_at is not None for r in records)
+
+
+async def collect_into(audio: AsyncGenerator[bytes], received: list[bytes]) -> None:
+    """Read an audio generator into `received`, keeping what came before an error."""
+    async for chunk in audio:
+        received.append(chunk)

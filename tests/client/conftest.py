@@ -1,0 +1,85 @@
+"""The client's tests run the emulator on loopback and need no Home Assistant instance."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+
+import aiohttp
+import pytest
+
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
+import custom_components.qwen_tts_realtime.realtime.client as client_module
+from qwen_tts_emulator import Emulator, Scenario
+
+from .common import KEY
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Allow sockets; pytest-socket (via Home Assistant's plugin) still limits them to 127.0.0.1."""
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Override the integration tests' autouse fixture: these tests need no `hass`."""
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir() -> None:
+    """Override the integration tests' autouse fixture: these tests need no `hass`."""
+
+
+@pytest.fixture(autouse=True)
+def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shorten the pause before the one retry; the behaviour stays the same."""
+    monkeypatch.setattr(client_module, "RETRY_DELAY", 0.01)
+
+
+@pytest.fixture
+async def emulator() -> AsyncGenerator[Emulator]:
+    """The emulator on loopback; each test sets `emulator.scenario` to the behaviour it needs."""
+    emu = Emulator(Scenario(api_keys=frozenset({KEY})))
+    await emu.start(host="127.0.0.1", port=0)
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncGenerator[aiohttp.ClientSession]:
+    """The aiohttp session the client runs on (Home Assistant passes its shared one)."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+type ClientFactory = Callable[..., RealtimeClient]
+
+
+@pytest.fixture
+async def make_client(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> AsyncGenerator[ClientFactory]:
+    """Build clients for the emulator; every one is closed at the end of the test."""
+    clients: list[RealtimeClient] = []
+
+    def make(
+        key: str = KEY,
+        *,
+        endpoint: str | None = None,
+        workspace: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> RealtimeClient:
+        client = RealtimeClient(
+            http, key, endpoint or emulator.url, workspace=workspace, timeouts=timeouts
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> RealtimeClient:
+    """A client of the emulator with the default timeouts."""
+    return make_client()
