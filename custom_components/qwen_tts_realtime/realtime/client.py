@@ -205,22 +205,13 @@ async def _send_input(
     """
     try:
         await conn.send("session.update", session=session)
-        pieces = feed.follow()
-        while True:
-            try:
-                text = await anext(pieces)
-            except StopAsyncIteration:
-                break
-            except Exception as err:  # noqa: BLE001 - the text source failed: end with its error
-                await conn.fail(err)
-                return
+        async for text in feed.follow():
             await conn.send("input_text_buffer.append", text=text)
         if not feed.text.strip():
-            await conn.fail(EmptyTextError("nothing to speak"))
-            return
+            raise EmptyTextError("nothing to speak")  # noqa: TRY301 - ends the session like any failure
         if mode is Mode.COMMIT:
             await conn.send("input_text_buffer.commit")
         await conn.send("session.finish")
         conn.mark_input_done()
-    except RealtimeError as err:
+    except Exception as err:  # noqa: BLE001 - handed to the reader, which raises it
         await conn.fail(err)

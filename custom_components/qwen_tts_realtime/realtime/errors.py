@@ -98,8 +98,6 @@ class ResponseTimeoutError(RealtimeError):
 
 def error_from_connect_failure(err: BaseException, connect_timeout: float) -> RealtimeError:
     """Map an exception of the WebSocket handshake onto a typed error."""
-    if isinstance(err, RealtimeError):
-        return err
     if isinstance(err, aiohttp.WSServerHandshakeError):
         return error_from_handshake(err.status, err.message)
     if isinstance(err, TimeoutError):

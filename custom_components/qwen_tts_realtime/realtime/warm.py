@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from .connection import Connection
-from .errors import RealtimeError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,23 +70,22 @@ class SparePool:
         assert task is not None
         self._tasks.discard(task)  # the caller owns it now: close() leaves it alone
         try:
-            conn = await task
+            await asyncio.wait((task,))
         except asyncio.CancelledError:
-            if task.done() and not task.cancelled() and task.exception() is None:
-                self._spawn(task.result().close())
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            return None  # pragma: no cover - only if the spare's task alone was cancelled
-        except RealtimeError as err:
+            task.cancel()
+            task.add_done_callback(self._close_result)
+            raise
+        if (err := task.exception()) is not None:
             _LOGGER.debug("Spare for %s failed to connect: %s", model, err)
             return None
-        conn.take()
-        if conn.closed:
-            _LOGGER.debug("Spare for %s had died; connecting afresh", model)
-            await conn.close()
-            return None
+        conn = task.result()
+        conn.take()  # if it has died meanwhile, the session fails at once and falls back
         return conn
+
+    def _close_result(self, task: asyncio.Task[Connection]) -> None:
+        """Close the connection a task produced after all, for a caller that went away."""
+        if not task.cancelled() and task.exception() is None:
+            self._spawn(task.result().close(), name="qwen_tts_spare_close")
 
     async def close(self) -> None:
         """Close every spare and wait for every task of the pool; `configure` starts again."""
@@ -104,14 +102,15 @@ class SparePool:
         spare = _Spare(model)
         spare.task = self._spawn(self._open(spare), name="qwen_tts_spare_open")
         spare.task.add_done_callback(lambda task: self._opened(spare, task))
-        loop = asyncio.get_running_loop()
-        spare.expiry = loop.call_later(self._idle_timeout, self._drop, spare, "idle")
         self._spares[model] = spare
 
     async def _open(self, spare: _Spare) -> Connection:
         conn = await self._connect(spare.model)
         spare.conn = conn
         conn.watch(lambda: self._drop(spare, "closed by the service"))
+        if self._spares.get(spare.model) is spare:  # idle from now on, unless already taken
+            loop = asyncio.get_running_loop()
+            spare.expiry = loop.call_later(self._idle_timeout, self._drop, spare, "idle")
         return conn
 
     def _opened(self, spare: _Spare, task: asyncio.Task[Connection]) -> None:
@@ -120,12 +119,10 @@ class SparePool:
         _LOGGER.debug("Spare for %s failed to connect: %s", spare.model, task.exception())
         if self._spares.get(spare.model) is spare:
             del self._spares[spare.model]
-            if spare.expiry is not None:
-                spare.expiry.cancel()
 
     def _drop(self, spare: _Spare, reason: str) -> None:
         """Close a spare that was not taken; it is replaced only by the next utterance."""
-        if self._spares.get(spare.model) is not spare:
+        if self._spares.get(spare.model) is not spare:  # pragma: no cover - defensive
             return
         _LOGGER.debug("Dropping the spare for %s: %s", spare.model, reason)
         del self._spares[spare.model]

@@ -1,0 +1,357 @@
+"""Spare connections: opened ahead, used once, replaced, dropped when idle, closed by close()."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from custom_components.qwen_tts_realtime.realtime import (
+    AuthenticationError,
+    RealtimeClient,
+    Timeouts,
+)
+from qwen_tts_emulator import Emulator, Fault, Scenario
+
+from .common import (
+    CONFIG,
+    INSTRUCT_MODEL,
+    KEYS,
+    MODEL,
+    all_closed,
+    config,
+    speak,
+    until,
+    updated,
+)
+from .conftest import ClientFactory
+
+
+async def warm_up(client: RealtimeClient, *models: str, idle_timeout: float = 60.0) -> None:
+    """Enable spares for `models` and wait until each one is connected."""
+    client.keep_warm(models or (MODEL,), idle_timeout)
+    await until(lambda: all(client.has_spare(m) for m in models or (MODEL,)))
+
+
+async def test_utterance_takes_the_spare_without_a_handshake(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client)
+    handshakes = emulator.handshake_attempts
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    spare = emulator.sessions[0]
+    assert handshakes == 1
+    assert updated(emulator) == [spare]  # the speech went over the socket opened ahead
+    assert spare.received_types()[0] == "session.update"
+    assert audio == spare.pcm
+    # The only handshake since is the replacement's, which carries no session.
+    assert emulator.handshake_attempts == 2
+    assert emulator.sessions[1].received == []
+
+
+async def test_spare_is_replaced_after_use(emulator: Emulator, client: RealtimeClient) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client)
+
+    await speak(client.synthesize(CONFIG, "Hello."))
+    await until(lambda: client.has_spare(MODEL))
+
+    replacement = emulator.sessions[1]
+    assert emulator.open_connections == 1
+    assert replacement.closed_at is None
+    assert replacement.received == []
+
+
+async def test_spare_is_never_reused_for_a_second_session(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client)
+
+    first = await speak(client.synthesize(CONFIG, "First."))
+    await until(lambda: client.has_spare(MODEL))
+    second = await speak(client.synthesize(CONFIG, "Second."))
+
+    sessions = updated(emulator)
+    assert [s.index for s in sessions] == [0, 1]  # each utterance on its own socket
+    assert all(s.received_types().count("session.update") == 1 for s in sessions)
+    assert all_closed(sessions)
+    assert (first, second) == (sessions[0].pcm, sessions[1].pcm)
+
+
+async def test_spare_unused_for_the_idle_timeout_is_closed_and_not_replaced(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, idle_timeout=0.05)
+
+    await emulator.wait_idle()
+    await asyncio.sleep(0.1)  # a replacement, if any, would be connecting by now
+
+    assert emulator.sessions[0].closed_by_client is True
+    assert emulator.sessions[0].received == []
+    assert emulator.handshake_attempts == 1
+    assert not client.has_spare(MODEL)
+
+
+async def test_next_utterance_after_idle_goes_cold_and_opens_a_spare(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, idle_timeout=0.05)
+    await emulator.wait_idle()
+
+    await speak(client.synthesize(CONFIG, "Hello."))
+    await until(lambda: emulator.handshake_attempts == 3)
+
+    idle, cold, spare = emulator.sessions
+    assert updated(emulator) == [cold]
+    assert idle.received == spare.received == []
+
+
+async def test_spare_closed_by_the_service_is_noticed_and_dropped(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("close", "after_created", connection=0, close_code=1001)]
+    )
+    client.keep_warm([MODEL])
+    await until(lambda: emulator.connections_total == 1)
+    await emulator.wait_idle()
+    await until(lambda: not client.has_spare(MODEL))
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+    await until(lambda: client.has_spare(MODEL))
+
+    fresh = emulator.sessions[1] if emulator.sessions[1].received else emulator.sessions[2]
+    assert updated(emulator) == [fresh]
+    assert audio == fresh.pcm
+    assert emulator.sessions[0].received == []
+
+
+async def test_spare_that_dies_when_taken_falls_back_to_a_fresh_connection(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("close", "after_update", connection=0)]
+    )
+    await warm_up(client)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+    await until(lambda: client.has_spare(MODEL))
+
+    spare, *others = updated(emulator)
+    assert spare.index == 0
+    assert spare.pcm == b""
+    assert len(others) == 1
+    assert audio == others[0].pcm
+
+
+async def test_dead_spare_does_not_use_up_the_retry(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("close", "after_update", connection=0)]
+    )
+    await warm_up(client)
+    # Connections 1 and 2 are the replacement spare and the fresh connection, in either order:
+    # the fresh one fails too (the replacement never sends session.update), the retry works.
+    emulator.scenario = Scenario(
+        api_keys=KEYS,
+        faults=[
+            Fault("close", "after_update", connection=1),
+            Fault("close", "after_update", connection=2),
+        ],
+    )
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    attempts = updated(emulator)
+    assert [r.pcm == b"" for r in attempts] == [True, True, False]
+    assert attempts[-1].index == 3
+    assert audio == attempts[-1].pcm
+
+
+async def test_spare_that_never_answers_falls_back(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("stall", "after_created", connection=0)]
+    )
+    client = make_client(timeouts=Timeouts(connect=0.1))
+    await warm_up(client)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    spare, fresh = updated(emulator)
+    assert spare.index == 0
+    assert spare.pcm == b""
+    assert audio == fresh.pcm
+
+
+async def test_utterance_waits_for_a_spare_still_connecting(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.1)
+    client.keep_warm([MODEL])
+
+    await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert [r.index for r in updated(emulator)] == [0]  # the spare's own handshake
+    assert emulator.handshake_attempts == 2
+
+
+async def test_spare_that_cannot_connect_leaves_the_error_to_the_utterance(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    client = make_client("sk-wrong")
+    client.keep_warm([MODEL])
+    await until(lambda: emulator.handshakes_rejected == 1)
+
+    with pytest.raises(AuthenticationError):
+        await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert emulator.connections_total == 0
+
+
+async def test_spare_failing_while_the_utterance_waits_for_it(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.05)
+    client = make_client("sk-wrong")
+    client.keep_warm([MODEL])
+
+    with pytest.raises(AuthenticationError):
+        await speak(client.synthesize(CONFIG, "Hello."))
+
+    # The spare's refusal is not the utterance's: its own handshake is refused again.
+    assert emulator.handshakes_rejected >= 2
+    assert emulator.connections_total == 0
+
+
+async def test_spares_are_per_model(emulator: Emulator, client: RealtimeClient) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, MODEL, INSTRUCT_MODEL)
+
+    await speak(client.synthesize(config(model=INSTRUCT_MODEL), "Hello."))
+
+    (used,) = updated(emulator)
+    assert used.model == INSTRUCT_MODEL
+    assert used.index in (0, 1)  # one of the two spares opened ahead
+
+
+async def test_model_no_longer_kept_warm_loses_its_spare(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, MODEL, INSTRUCT_MODEL)
+
+    client.keep_warm([INSTRUCT_MODEL])
+    await until(lambda: emulator.open_connections == 1)
+
+    assert not client.has_spare(MODEL)
+    assert client.has_spare(INSTRUCT_MODEL)
+    closed = next(r for r in emulator.sessions if r.model == MODEL)
+    assert closed.closed_by_client is True
+
+
+async def test_close_leaves_nothing_open(emulator: Emulator, client: RealtimeClient) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, MODEL, INSTRUCT_MODEL)
+
+    await client.close()
+    await emulator.wait_idle()
+
+    assert emulator.open_connections == 0
+    assert all(r.closed_by_client for r in emulator.sessions)
+    assert not client.has_spare(MODEL)
+    # No task, timer or socket of the client survives: the plugin's cleanup check fails on any.
+
+
+async def test_close_while_a_spare_is_connecting(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.1)
+    client.keep_warm([MODEL])
+    await until(lambda: emulator.handshake_attempts == 1)
+
+    await client.close()
+    await asyncio.sleep(0.15)  # the emulator's handler ends its delay and finds the client gone
+    await emulator.wait_idle()
+
+    assert emulator.open_connections == 0
+
+
+async def test_close_after_use_closes_the_replacement(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client)
+    await speak(client.synthesize(CONFIG, "Hello."))
+
+    await client.close()
+    await emulator.wait_idle()
+
+    assert emulator.open_connections == 0
+    assert all_closed(emulator.sessions)
+
+
+async def test_client_works_cold_after_close(emulator: Emulator, client: RealtimeClient) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client)
+    await client.close()
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()
+
+    assert audio == updated(emulator)[0].pcm
+    assert emulator.handshake_attempts == 2  # the old spare and this utterance; no new spare
+
+
+async def test_cancelled_while_waiting_for_a_connecting_spare(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.1)
+    client.keep_warm([MODEL])
+
+    task = asyncio.create_task(speak(client.synthesize(CONFIG, "Hello.")))
+    await until(lambda: emulator.handshake_attempts == 2)  # the spare and its replacement
+    task.cancel()
+    await asyncio.wait((task,))
+    await client.close()
+    await asyncio.sleep(0.15)
+    await emulator.wait_idle()
+
+    assert task.cancelled()
+    assert updated(emulator) == []
+
+
+async def test_cancelled_just_as_the_spare_connects_closes_it(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.05)
+    client.keep_warm([MODEL])
+    spare = client._spares._spares[MODEL]  # white box: to cancel at the exact moment
+    assert spare.task is not None
+
+    utterance = asyncio.create_task(speak(client.synthesize(CONFIG, "Hello.")))
+    await until(lambda: client._spares._spares.get(MODEL) is not spare)  # claimed
+    # Cancel the utterance after the spare has connected but before the utterance resumes.
+    spare.task.add_done_callback(lambda _: utterance.cancel())
+    await asyncio.wait((utterance,))
+    await client.close()
+    await asyncio.sleep(0.1)  # the replacement's handshake delay
+    await emulator.wait_idle()
+
+    assert utterance.cancelled()
+    assert emulator.sessions[0].closed_by_client is True
+    assert updated(emulator) == []
+
+
+def test_idle_timeout_must_be_positive(client: RealtimeClient) -> None:
+    with pytest.raises(ValueError, match="idle_timeout"):
+        client.keep_warm([MODEL], idle_timeout=0)
