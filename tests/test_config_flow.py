@@ -216,6 +216,7 @@ async def test_add_voice_profile_subentry_adds_an_entity(
         (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
     )
     assert result["step_id"] == "user"
+    assert result["data_schema"]({"model": "qwen3-tts-flash-realtime"})["name"] == "Qwen TTS 2"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Mandarin", "model": "qwen3-tts-flash-realtime"}
     )

@@ -389,7 +389,18 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         if user_input is not None:
             self._profile = user_input
             return await self.async_step_voice()
-        return self.async_show_form(step_id="user", data_schema=_model_schema(self._defaults))
+        defaults = self._defaults or {CONF_NAME: self._unused_name()}
+        return self.async_show_form(step_id="user", data_schema=_model_schema(defaults))
+
+    def _unused_name(self) -> str:
+        """Suggest a name no other profile of the entry has (they become entity ids)."""
+        taken = {subentry.title for subentry in self._get_entry().subentries.values()}
+        return next(
+            name
+            for number in range(1, len(taken) + 2)
+            if (name := DEFAULT_PROFILE_NAME if number == 1 else f"{DEFAULT_PROFILE_NAME} {number}")
+            not in taken
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
