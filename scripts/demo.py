@@ -109,7 +109,9 @@ class HomeAssistant:
             headers={"Authorization": f"Bearer {self.token}"},
         ) as response:
             if response.status >= 400:
-                raise SystemExit(f"{method.upper()} {path}: {response.status} {await response.text()}")
+                raise SystemExit(
+                    f"{method.upper()} {path}: {response.status} {await response.text()}"
+                )
             if response.content_type == "application/json":
                 return await response.json()
             return await response.read()
@@ -158,7 +160,11 @@ class HomeAssistant:
             session,
             "post",
             "/api/tts_get_url",
-            {"engine_id": ENGINE, "message": message, "options": {"preferred_format": "wav", **options}},
+            {
+                "engine_id": ENGINE,
+                "message": message,
+                "options": {"preferred_format": "wav", **options},
+            },
         )
         audio: bytes = await self.call(session, "get", url["path"])
         return audio
@@ -252,7 +258,9 @@ async def _answers(session: aiohttp.ClientSession, port: int, config_dir: Path) 
 
 
 def _print_welcome(ha: HomeAssistant, endpoint: str | None) -> None:
-    target = f"the local emulator at {endpoint}" if endpoint else "the real Qwen TTS Realtime service"
+    target = (
+        f"the local emulator at {endpoint}" if endpoint else "the real Qwen TTS Realtime service"
+    )
     print(
         f"""
 Home Assistant is running at {ha.base}  (login: {USERNAME} / {PASSWORD})
@@ -264,7 +272,8 @@ The engine {ENGINE} speaks through {target}.
     action: tts.speak
     target: {{entity_id: {ENGINE}}}
     data: {{media_player_entity_id: media_player.YOUR_PLAYER, message: "Hello"}}
-  Use the real service instead: DASHSCOPE_API_KEY=sk-… [DASHSCOPE_REGION=mainland_china] scripts/develop
+  Use the real service instead (Beijing keys also need DASHSCOPE_REGION=mainland_china):
+    DASHSCOPE_API_KEY=sk-… scripts/develop
   Stop with Ctrl+C.
 """,
         flush=True,
@@ -278,7 +287,9 @@ def main() -> None:
     speak = sub.add_parser("speak")
     speak.add_argument("text")
     speak.add_argument("-o", "--output", default="speech.wav")
-    speak.add_argument("--options", default="{}", help='per-call options as JSON, e.g. {"voice": "Ethan"}')
+    speak.add_argument(
+        "--options", default="{}", help='per-call options as JSON, e.g. {"voice": "Ethan"}'
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(parser.parse_args()))
 

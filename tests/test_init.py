@@ -16,9 +16,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-from qwen_tts_emulator import Emulator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
+from qwen_tts_emulator import Emulator
 
 from .conftest import API_KEY, make_entry, setup_entry
 
@@ -63,7 +63,9 @@ async def test_repair_issue_goes_away_once_the_profile_is_fixed(
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.LOADED
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"retired_model_{subentry.subentry_id}") is None
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"retired_model_{subentry.subentry_id}") is None
+    )
 
 
 async def test_one_entity_per_voice_profile(hass: HomeAssistant, emulator: Emulator) -> None:

@@ -25,7 +25,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
         entry.data[CONF_ENDPOINT],
         timeouts=TIMEOUTS,
     )
-    models = [s.data[CONF_MODEL] for s in entry.get_subentries_of_type(SUBENTRY_TTS)]
+    models = [
+        subentry.data[CONF_MODEL]
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_TTS
+    ]
     try:
         await client.check(models[0] if models else DEFAULT_MODEL)
     except AuthenticationError as err:

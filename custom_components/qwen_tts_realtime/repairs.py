@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 @callback
 def async_check_retired_models(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
     """Raise one issue per profile on a retired model; clear the issue once it is fixed."""
-    for subentry in entry.get_subentries_of_type(SUBENTRY_TTS):
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_TTS:
+            continue
         issue_id = f"retired_model_{subentry.subentry_id}"
         model = model_info(subentry.data[CONF_MODEL])
         if model.retired_on is None:
