@@ -110,6 +110,26 @@ async def test_audio_flows_while_the_text_is_still_streaming(
     assert b"".join(received) == emulator.sessions[0].pcm
 
 
+async def test_text_after_the_first_audio_is_sent_once_and_in_order(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    first_audio = asyncio.Event()
+    pieces = [f"word{i} " for i in range(300)]
+
+    async def source() -> AsyncIterator[str]:
+        yield "A complete sentence. "
+        await first_audio.wait()  # from here on no retry is possible: sent text is forgotten
+        for piece in pieces:
+            yield piece
+
+    async for _ in client.stream(config(sample_rate=8000), source()):
+        first_audio.set()
+    await emulator.wait_idle()
+
+    assert appends(emulator.sessions[0]) == ["A complete sentence. ", *pieces]
+
+
 async def test_several_responses_in_one_session(emulator: Emulator, client: RealtimeClient) -> None:
     emulator.scenario = Scenario(api_keys=KEYS)
 

@@ -148,7 +148,9 @@ class RealtimeClient:
                         self._session_audio(config, session, feed, attempt)
                     ) as audio:
                         async for pcm in audio:
-                            attempt.produced = True
+                            if not attempt.produced:
+                                attempt.produced = True
+                                feed.release()  # no retry after audio: no replay either
                             yield pcm
                 except RealtimeError as err:
                     if attempt.produced or not _is_retryable(err):
@@ -207,7 +209,7 @@ async def _send_input(
         await conn.send("session.update", session=session)
         async for text in feed.follow():
             await conn.send("input_text_buffer.append", text=text)
-        if not feed.text.strip():
+        if not feed.has_speech:
             raise EmptyTextError("nothing to speak")  # noqa: TRY301 - ends the session like any failure
         if mode is Mode.COMMIT:
             await conn.send("input_text_buffer.commit")

@@ -8,6 +8,7 @@ import re
 from typing import Final
 
 MAX_APPEND_CHARS: Final = 1000
+_FORGET_EVERY: Final = 64  # pieces sent before they are dropped, once no retry can follow
 # Control characters that separate words or lines become a space or a newline, so that words do
 # not run together.
 _SEPARATORS: Final = str.maketrans(
@@ -29,19 +30,22 @@ def split_for_append(text: str) -> list[str]:
 
 
 class TextFeed:
-    """Collects text from an async iterable; any number of readers can follow it from the start."""
+    """Collects text from an async iterable, replayable from the start for a retry.
+
+    Once `release()` says no retry can follow (audio has come back), pieces already sent are
+    forgotten, so that a long stream holds only what is still to be sent.
+    """
 
     def __init__(self, chunks: AsyncIterable[str]) -> None:
         self._chunks = chunks
         self._items: list[str] = []
+        self._first = 0  # the position in the whole text of `_items[0]`
+        self._sent = 0  # the position of the current reader
+        self._replayable = True
         self._done = False
         self._changed = asyncio.Event()
+        self.has_speech = False  # whether any piece holds more than whitespace
         self.error: BaseException | None = None
-
-    @property
-    def text(self) -> str:
-        """Return everything read so far."""
-        return "".join(self._items)
 
     async def run(self) -> None:
         """Read the source to its end; meant to run as its own task."""
@@ -49,6 +53,7 @@ class TextFeed:
             async for chunk in self._chunks:
                 if piece := clean_text(chunk):
                     self._items.extend(split_for_append(piece))
+                    self.has_speech = self.has_speech or not piece.isspace()
                     self._changed.set()
         except Exception as err:  # noqa: BLE001 - handed to the readers
             self.error = err
@@ -56,13 +61,28 @@ class TextFeed:
             self._done = True
             self._changed.set()
 
+    def release(self) -> None:
+        """No replay will be asked for any more: forget pieces once they are sent."""
+        self._replayable = False
+        self._forget_sent()
+
+    def _forget_sent(self) -> None:
+        del self._items[: self._sent - self._first]
+        self._first = self._sent
+
     async def follow(self) -> AsyncIterator[str]:
-        """Yield every piece from the first one, waiting for more until the source ends."""
-        index = 0
+        """Yield every piece from the first one, waiting for more until the source ends.
+
+        After `release()` only one reader may follow, and a new one would start where it is.
+        """
+        self._sent = self._first
         while True:
-            while index < len(self._items):
-                yield self._items[index]
-                index += 1
+            while self._sent - self._first < len(self._items):
+                piece = self._items[self._sent - self._first]
+                self._sent += 1
+                if not self._replayable and self._sent - self._first >= _FORGET_EVERY:
+                    self._forget_sent()
+                yield piece
             if self._done:
                 if self.error is not None:
                     raise self.error
