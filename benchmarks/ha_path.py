@@ -1,0 +1,127 @@
+"""TTFA through Home Assistant's own TTS path: TTS manager → our entity → first audio bytes.
+
+Run by benchmarks/run.py (`python -m pytest benchmarks/ha_path.py`), which passes the settings
+in QWEN_TTS_BENCH_* variables and reads the JSON written to QWEN_TTS_BENCH_OUT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+import time
+
+from homeassistant.components import tts
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.qwen_tts_realtime.const import (
+    CONF_ENDPOINT,
+    CONF_MODEL,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
+    CONF_VOICE,
+    DOMAIN,
+    SUBENTRY_TTS,
+)
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
+from qwen_tts_emulator import Emulator, Scenario
+
+KEY = "sk-benchmark-0123456789"
+MODEL = "qwen3-tts-flash-realtime"
+ENGINE = "tts.qwen_tts"
+
+
+def setting(name: str, default: float) -> float:
+    return float(os.environ.get(f"QWEN_TTS_BENCH_{name}", default))
+
+
+async def first_audio(hass: HomeAssistant, message: str, options: dict[str, str]) -> float:
+    """Ask the TTS manager for a stream, as tts.speak and Assist do; return its TTFA."""
+    start = time.perf_counter()
+    stream = tts.async_create_stream(hass, ENGINE, "en", options)
+    stream.async_set_message(message)
+    first: float | None = None
+    async for chunk in stream.async_stream_result():
+        if first is None and chunk:
+            first = time.perf_counter() - start
+    assert first is not None
+    return first
+
+
+async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
+    rounds = int(setting("ROUNDS", 15))
+    scenario = Scenario(
+        api_keys=frozenset({KEY}),
+        handshake_delay=setting("HANDSHAKE_DELAY", 0.15),
+        first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
+        realtime_factor=setting("REALTIME_FACTOR", 0.1),
+    )
+    async with Emulator(scenario) as emu:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="Qwen TTS (benchmark)",
+            data={CONF_API_KEY: KEY, CONF_REGION: "custom", CONF_ENDPOINT: emu.url},
+            subentries_data=[
+                ConfigSubentryData(
+                    subentry_type=SUBENTRY_TTS,
+                    title="Qwen TTS",
+                    data={
+                        CONF_MODEL: MODEL,
+                        CONF_VOICE: "Cherry",
+                        CONF_LANGUAGE: "en",
+                        CONF_SAMPLE_RATE: 24000,
+                    },
+                    unique_id=None,
+                )
+            ],
+        )
+        assert await async_setup_component(hass, "tts", {})
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        client: RealtimeClient = entry.runtime_data
+        await asyncio.sleep(0.5)  # a spare, if the integration keeps one, is connected by now
+        warm_by_integration = client.has_spare(MODEL)
+
+        results: dict[str, list[float]] = {}
+        counter = 0
+
+        async def run(label: str, options: dict[str, str], warm: bool) -> None:
+            nonlocal counter
+            values = results.setdefault(label, [])
+            for round_ in range(rounds + 1):  # round 0 warms code paths up, not counted
+                if warm:
+                    async with asyncio.timeout(10):
+                        while not client.has_spare(MODEL):  # noqa: ASYNC110
+                            await asyncio.sleep(0.002)
+                counter += 1
+                message = f"Turning on the living room lights, request {counter}."
+                value = await first_audio(hass, message, options)
+                if round_:
+                    values.append(value)
+
+        wav = {"preferred_format": "wav"}
+        mp3 = {"preferred_format": "mp3"}
+        if not warm_by_integration:
+            await run("cold, WAV (no conversion)", wav, warm=False)
+            await run("cold, MP3 (Home Assistant converts with ffmpeg)", mp3, warm=False)
+            client.keep_warm([MODEL])
+        await run("warm, WAV (no conversion)", wav, warm=True)
+        await run("warm, MP3 (Home Assistant converts with ffmpeg)", mp3, warm=True)
+
+        note = (
+            "The integration keeps a warm spare itself."
+            if warm_by_integration
+            else "The integration does not call `keep_warm` yet: the cold rows are what it does "
+            "today; for the warm rows the benchmark called `keep_warm` on the entry's client."
+        )
+        await client.close()
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+    out = Path(os.environ.get("QWEN_TTS_BENCH_OUT", "ha_path.json"))
+    await asyncio.to_thread(out.write_text, json.dumps({"ttfa": results, "note": note}))
