@@ -571,6 +571,43 @@ def report(s: Settings, r: dict[str, Any], started: float) -> str:  # noqa: PLR0
         f"| {s.concurrency} concurrent utterances without errors | "
         f"{len(c['ours']['errors'])} errors | {verdict(ok)} |"
     )
+    add("\n## Reading the results\n")
+    wire = s.handshake_delay + s.first_audio_delay
+    add(
+        f"- Cold TTFA is handshake + the service's first-audio delay + client code. Ours is "
+        f"{ms(meds['ours_cold'] - meds['baseline'])} ms above the raw aiohttp baseline, which "
+        f"itself is {ms(meds['baseline'] - wire)} ms above the configured {ms(wire)} ms "
+        "(loopback, the emulator's own work)."
+    )
+    add(
+        f"- Cold, half the SDK's TTFA is out of reach for any client: both pay the same "
+        f"{ms(wire)} ms of handshake and first-audio delay, and the SDK adds only "
+        f"{ms(meds['sdk'] - meds['baseline'])} ms (its `connect()` polls the socket with "
+        "`time.sleep(0.1)`, which rounds the handshake up to 100 ms steps, plus the thread hops). "
+        "Hiding the handshake is what gets below half: the warm spare."
+    )
+    add(
+        f"- Warm: the spare is connected before the utterance arrives, so TTFA is the first-audio "
+        f"delay plus {ms(meds['ours_warm'] - s.first_audio_delay)} ms; the whole "
+        f"{ms(s.handshake_delay)} ms handshake is hidden."
+    )
+    if ha and "error" not in ha:
+        add(
+            "- Home Assistant's path adds little to the bare client for WAV; MP3 (what "
+            "`tts.speak` gets by default) adds ffmpeg's start-up and encoder delay, which is Home "
+            "Assistant's conversion, not this integration's."
+        )
+    add(
+        "- Memory: the traced peak stays the same from 10 to 30 minutes of audio (audio is "
+        "never accumulated; text already sent is dropped once no retry is possible); RSS growth "
+        "is within sampling noise."
+    )
+    if c["ours"]["cpu"] > 0:
+        add(
+            f"- {s.concurrency} concurrent utterances: the SDK used "
+            f"{c['sdk']['cpu'] / c['ours']['cpu']:.0f}× the CPU time of ours (a blocked executor "
+            "thread per utterance plus websocket-client's own thread)."
+        )
     add(f"\nWhole run: {time.perf_counter() - started:.0f} s.")
     return "\n".join(lines) + "\n"
 

@@ -132,6 +132,28 @@ async def test_spare_closed_by_the_service_is_noticed_and_dropped(
     assert emulator.sessions[0].received == []
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("error", "after_created", connection=0, then="continue"),
+        Fault("malformed", "after_created", connection=0),
+    ],
+)
+async def test_spare_that_gets_an_error_while_idle_is_dropped(
+    emulator: Emulator, client: RealtimeClient, fault: Fault
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[fault])
+    client.keep_warm([MODEL])
+    await until(lambda: bool(emulator.sessions) and emulator.sessions[0].closed_at is not None)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    (used,) = updated(emulator)
+    assert used.index != 0
+    assert audio == used.pcm
+    assert emulator.sessions[0].closed_by_client is True
+
+
 async def test_spare_that_dies_when_taken_falls_back_to_a_fresh_connection(
     emulator: Emulator, client: RealtimeClient
 ) -> None:

@@ -113,9 +113,9 @@ class Connection:
         self._pending = None
         msg = _result(task)
         self._backlog.append(msg)
-        if msg.type in _DATA_TYPES:
+        if msg.type in _DATA_TYPES and not _is_error(msg):
             self._watch_next()
-        else:
+        else:  # closed, or an error about a socket that carries no session yet: unusable
             on_lost, self._on_lost = self._on_lost, None
             on_lost()
 
@@ -245,6 +245,13 @@ def _result(task: asyncio.Task[aiohttp.WSMessage]) -> aiohttp.WSMessage:
     if task.cancelled():  # pragma: no cover - only close() cancels it, in a narrow race
         return _CLOSED
     return task.result()
+
+
+def _is_error(msg: aiohttp.WSMessage) -> bool:
+    try:
+        return _parse(msg).get("type") == "error"
+    except ProtocolError:
+        return True
 
 
 def _parse(msg: aiohttp.WSMessage) -> dict[str, Any]:
