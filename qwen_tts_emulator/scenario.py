@@ -111,7 +111,9 @@ class Fault:
     points inside or after a response; `deltas` is how many audio deltas of that response go out
     before a `mid_stream`/`after_partial_audio` fault (capped at the response's delta count).
     `connection` (0-based, in accept order over the emulator's life) limits the fault to one
-    connection; None means every connection.
+    connection; None means every connection. `times` caps how many connections it fires on in
+    all (None: no cap), e.g. `times=1` fails whichever socket first reaches the point; `fired`
+    counts them.
 
     kind "error": sends an `error` event (`code`, `message`, `param`), then `then` decides:
     "continue" the session normally, "stop" sending anything more (the server still reads and
@@ -134,6 +136,8 @@ class Fault:
     close_code: int | None = None
     seconds: float | None = None
     binary: bool = False
+    times: int | None = None
+    fired: int = field(default=0, compare=False)
 
 
 @dataclass(slots=True)

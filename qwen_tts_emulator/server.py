@@ -379,6 +379,8 @@ class _Connection:
                 continue
             if fault.connection is not None and fault.connection != self.record.index:
                 continue
+            if fault.times is not None and fault.fired >= fault.times:
+                continue
             if _ALIASES.get(fault.at, fault.at) != _ALIASES.get(point, point):
                 continue
             if response is not None and fault.response != response:
@@ -388,6 +390,7 @@ class _Connection:
             ):
                 continue
             self._fired.add(index)
+            fault.fired += 1
             self.record.faults_fired.append(fault)
             self._apply(fault)
 
