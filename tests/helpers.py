@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -10,6 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from qwen_tts_emulator import Emulator, SessionRecord
 
 ENTITY_ID = "tts.qwen_tts"
 PLAYER = "media_player.kitchen"
@@ -78,6 +82,21 @@ async def stream_audio(
     return b"".join([chunk async for chunk in stream.async_stream_result()])
 
 
-def utterances(emulator: Any) -> list[Any]:
-    """Sessions that synthesized something (the setup check only shakes hands)."""
+def utterances(emulator: Emulator) -> list[SessionRecord]:
+    """Sessions that were asked to speak (the setup check and idle spares only shake hands)."""
     return [s for s in emulator.sessions if any(e.type == "session.update" for e in s.received)]
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until `condition()` holds (for state that offers no event); fail after two seconds."""
+    async with asyncio.timeout(2):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def utterances_closed(emulator: Emulator) -> None:
+    """Wait until every socket that was asked to speak is closed.
+
+    A loaded entry legitimately keeps one idle spare socket per model open.
+    """
+    await eventually(lambda: all(record.closed_at is not None for record in utterances(emulator)))

@@ -23,6 +23,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from qwen_tts_emulator import Emulator
 
+from .helpers import utterances, utterances_closed
+
 # An LLM reply in deltas that split words; the pipeline starts TTS after 60 characters.
 DELTAS = [
     "Sure! The kitchen lights are now on, ",
@@ -135,7 +137,7 @@ async def test_audio_starts_before_the_agent_finishes_writing(
     last_delta_at = agent.produced_at[-1]
     assert audio, "no audio reached the pipeline"
     assert audio[0][0] < last_delta_at  # spoken before the agent wrote its last words
-    session_record = emulator.sessions[-1]
+    session_record = utterances(emulator)[-1]
     assert session_record.config["mode"] == "server_commit"
     assert session_record.config["sample_rate"] == 16000  # asked of the service, not resampled
     appends = [e for e in session_record.received if e.type == "input_text_buffer.append"]
@@ -146,4 +148,4 @@ async def test_audio_starts_before_the_agent_finishes_writing(
     wav = b"".join(chunk for _, chunk in audio)
     assert wav[:4] == b"RIFF"
     assert wav[wav.index(b"data") + 8 :] == session_record.pcm
-    await emulator.wait_idle()
+    await utterances_closed(emulator)

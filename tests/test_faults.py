@@ -14,15 +14,17 @@ from custom_components.qwen_tts_realtime.realtime import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import stream_audio, utterances
+from .helpers import stream_audio, utterances, utterances_closed
 
 TWO_SENTENCES = "The first sentence is here. The second one follows."
 SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3)
 
 
 @pytest.fixture(autouse=True)
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stalls are detected in a fraction of a second instead of the production 10-15 s."""
+def cold_connections_and_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every utterance opens its own socket under the test's scenario (no spare accepted earlier),
+    and stalls are detected in a fraction of a second instead of the production 10-15 s."""
+    monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
     monkeypatch.setattr("custom_components.qwen_tts_realtime.TIMEOUTS", SHORT_TIMEOUTS)
 
 
@@ -97,17 +99,16 @@ async def test_fault_gives_translated_error_and_leaks_nothing(
 
     assert raised.value.translation_key == translation_key
     assert str(raised.value)
-    await emulator.wait_idle()  # every socket closed
+    await utterances_closed(emulator)
 
 
 async def test_failed_audio_is_not_cached(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = utterance_faults(Fault("close", "mid_stream"))
+    emulator.scenario = utterance_faults(Fault("close", "mid_stream", times=1))
     with pytest.raises(HomeAssistantError):
-        await stream_audio(hass, TWO_SENTENCES)
+        await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
 
-    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}))
     audio = await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
 
     assert audio[audio.index(b"data") + 8 :] == utterances(emulator)[-1].pcm
@@ -123,7 +124,7 @@ async def test_unknown_model_is_reported_as_rejected_session(
         await stream_audio(hass, "Hello.")
 
     assert raised.value.translation_key == "session_rejected"
-    await emulator.wait_idle()
+    await utterances_closed(emulator)
 
 
 async def test_auth_failure_while_speaking_starts_reauth(
@@ -139,13 +140,11 @@ async def test_auth_failure_while_speaking_starts_reauth(
     assert [f["context"]["source"] for f in hass.config_entries.flow.async_progress()] == ["reauth"]
 
 
-async def test_connection_lost_before_audio_is_retried_once(
+async def test_connection_lost_before_audio_is_recovered_without_duplicate_audio(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    first_utterance = emulator.connections_total  # the next connection
     emulator.scenario = Scenario(
-        api_keys=frozenset({API_KEY}),
-        faults=[Fault("close", "before_audio", connection=first_utterance)],
+        api_keys=frozenset({API_KEY}), faults=[Fault("close", "before_audio", times=1)]
     )
 
     audio = await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
@@ -154,7 +153,7 @@ async def test_connection_lost_before_audio_is_retried_once(
         render_pcm(sentence, voice="Cherry")
         for sentence in ("The first sentence is here.", "The second one follows.")
     )  # once, not duplicated
-    assert len(utterances(emulator)) == 2
+    assert [len(record.faults_fired) for record in utterances(emulator)] == [1, 0]
 
 
 async def test_auth_errors_are_not_retried(
@@ -177,7 +176,7 @@ async def test_nothing_to_speak_is_a_clear_error(
         await stream_audio(hass, message)
 
     assert raised.value.translation_key == "empty_message"
-    await emulator.wait_idle()
+    await utterances_closed(emulator)
 
 
 async def test_control_characters_are_not_sent(
@@ -216,7 +215,7 @@ async def test_long_message_goes_out_in_bounded_appends(
 ) -> None:
     message = "Word " * 4000  # 20,000 characters
 
-    await stream_audio(hass, message, {"speech_rate": 2.0})
+    await stream_audio(hass, message, {"speech_rate": 2.0, "preferred_format": "wav"})
 
     appends = [
         e.payload["text"]
@@ -238,7 +237,7 @@ async def test_fifty_concurrent_utterances_get_their_own_audio(
 
     for message, audio in zip(messages, results, strict=True):
         assert audio[audio.index(b"data") + 8 :] == render_pcm(message, voice="Cherry")
-    await emulator.wait_idle()
+    await utterances_closed(emulator)
 
 
 async def test_api_key_never_appears_in_logs_or_errors(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -18,11 +20,13 @@ from qwen_tts_emulator import Emulator, render_pcm
 from .conftest import make_entry, setup_entry
 from .helpers import (
     ENTITY_ID,
+    eventually,
     fetch_url_audio,
     pcm_of,
     speak_on_player,
     stream_audio,
     utterances,
+    utterances_closed,
 )
 
 WAV = {"preferred_format": "wav"}
@@ -38,12 +42,12 @@ async def test_tts_get_url_returns_the_emulators_pcm_as_wav(
 
     assert data[22:24] == b"\x01\x00"  # mono
     assert int.from_bytes(data[24:28], "little") == 24000
-    assert pcm_of(data) == emulator.sessions[-1].pcm
+    assert pcm_of(data) == utterances(emulator)[-1].pcm
     assert pcm_of(data) == render_pcm("Hello there.", sample_rate=24000, voice="Cherry")
-    await emulator.wait_idle()
+    await utterances_closed(emulator)
 
 
-async def test_tts_speak_on_a_media_player_plays_mp3(
+async def test_tts_speak_gets_mp3_encoded_by_the_service(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
@@ -51,8 +55,44 @@ async def test_tts_speak_on_a_media_player_plays_mp3(
 ) -> None:
     data = await speak_on_player(hass, hass_client, "The washing machine has finished.")
 
-    assert data[:3] == b"ID3" or data[0] == 0xFF  # Home Assistant's default: mp3 through ffmpeg
-    assert emulator.sessions[-1].segments == ["The washing machine has finished."]
+    record = utterances(emulator)[-1]
+    assert record.config["response_format"] == "mp3"  # Home Assistant's default format
+    assert data == record.audio  # passed through: no ffmpeg conversion on the way
+    assert record.segments == ["The washing machine has finished."]
+
+
+async def test_satellite_format_gets_pcm_at_its_rate(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await stream_audio(
+        hass,
+        "Hello.",
+        {
+            "preferred_format": "wav",
+            "preferred_sample_rate": 16000,
+            "preferred_sample_channels": 1,
+            "preferred_sample_bytes": 2,
+        },
+    )
+
+    config = utterances(emulator)[-1].config
+    assert (config["response_format"], config["sample_rate"]) == ("pcm", 16000)
+
+
+async def test_utterance_uses_the_connection_opened_ahead(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await eventually(lambda: entry.runtime_data.has_spare("qwen3-tts-flash-realtime"))
+    opened_before = emulator.connections_total
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    await stream_audio(hass, "Hello.")
+
+    record = utterances(emulator)[-1]
+    assert record.index < opened_before  # no handshake on the way to the first audio
+    assert record.opened_at < started
+    assert entry.runtime_data.has_spare("qwen3-tts-flash-realtime")  # replaced for the next one
 
 
 async def test_tts_speak_with_per_call_options(
@@ -64,14 +104,14 @@ async def test_tts_speak_with_per_call_options(
     options = {"voice": "Ethan", "speech_rate": 1.5, "volume": 80, "pitch_rate": 0.8, **WAV}
     data = await speak_on_player(hass, hass_client, "Dinner is ready.", options)
 
-    config = emulator.sessions[-1].config
+    config = utterances(emulator)[-1].config
     assert (config["voice"], config["speech_rate"], config["volume"], config["pitch_rate"]) == (
         "Ethan",
         1.5,
         80,
         0.8,
     )
-    assert pcm_of(data) == emulator.sessions[-1].pcm
+    assert pcm_of(data) == utterances(emulator)[-1].pcm
 
 
 async def test_api_key_travels_as_bearer_header(
@@ -82,7 +122,7 @@ async def test_api_key_travels_as_bearer_header(
 ) -> None:
     await fetch_url_audio(hass_client, "Hi.", WAV)
 
-    assert emulator.sessions[-1].headers["Authorization"] == f"Bearer {entry.data['api_key']}"
+    assert utterances(emulator)[-1].headers["Authorization"] == f"Bearer {entry.data['api_key']}"
 
 
 async def test_profile_settings_reach_the_service(
@@ -93,7 +133,7 @@ async def test_profile_settings_reach_the_service(
     )
     await fetch_url_audio(hass_client, "Hello.", WAV)
 
-    config = emulator.sessions[-1].config
+    config = utterances(emulator)[-1].config
     assert config["mode"] == "server_commit"
     assert config["voice"] == "Serena"
     assert config["language_type"] == "English"
@@ -125,7 +165,7 @@ async def test_language_becomes_language_type(
     )
     await client.get((await response.json())["path"])
 
-    assert emulator.sessions[-1].config["language_type"] == language_type
+    assert utterances(emulator)[-1].config["language_type"] == language_type
 
 
 @pytest.mark.parametrize(
@@ -160,7 +200,7 @@ async def test_each_model_family_speaks(
 
     data = await fetch_url_audio(hass_client, "Good morning. 早上好！", {**options, **WAV})
 
-    record = emulator.sessions[-1]
+    record = utterances(emulator)[-1]
     assert record.model == profile["model"]
     assert record.config["voice"] == profile["voice"]
     assert pcm_of(data) == record.pcm
@@ -175,10 +215,10 @@ async def test_legacy_model_is_sent_no_prosody(
 
     data = await fetch_url_audio(hass_client, "Hello.", WAV)
 
-    config = emulator.sessions[-1].config
+    config = utterances(emulator)[-1].config
     assert config["voice"] == "Chelsie"
-    assert "speech_rate" not in emulator.sessions[-1].received[0].payload["session"]
-    assert pcm_of(data) == emulator.sessions[-1].pcm
+    assert "speech_rate" not in utterances(emulator)[-1].received[0].payload["session"]
+    assert pcm_of(data) == utterances(emulator)[-1].pcm
 
 
 async def test_preferred_sample_rate_is_asked_of_the_service(
@@ -189,9 +229,9 @@ async def test_preferred_sample_rate_is_asked_of_the_service(
 ) -> None:
     data = await fetch_url_audio(hass_client, "Hello.", {**WAV, "preferred_sample_rate": 16000})
 
-    assert emulator.sessions[-1].config["sample_rate"] == 16000
+    assert utterances(emulator)[-1].config["sample_rate"] == 16000
     assert int.from_bytes(data[24:28], "little") == 16000
-    assert pcm_of(data) == emulator.sessions[-1].pcm  # no resampling on the way
+    assert pcm_of(data) == utterances(emulator)[-1].pcm  # no resampling on the way
 
 
 @pytest.mark.parametrize(
@@ -328,5 +368,5 @@ async def test_whole_message_path_returns_a_complete_wav(
     assert extension == "wav"
     assert data is not None
     assert int.from_bytes(data[40:44], "little") == len(data) - 44  # real size, not streaming
-    assert emulator.sessions[-1].config["mode"] == "commit"
-    assert data[44:] == emulator.sessions[-1].pcm
+    assert utterances(emulator)[-1].config["mode"] == "commit"
+    assert data[44:] == utterances(emulator)[-1].pcm

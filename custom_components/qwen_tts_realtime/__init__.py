@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SUBENTRY_TTS, TIMEOUTS
+from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SPARE_IDLE_TIMEOUT, SUBENTRY_TTS, TIMEOUTS
 from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
 from .repairs import async_check_retired_models
 
@@ -43,6 +43,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
             translation_placeholders={"endpoint": client.endpoint, "reason": str(err)},
         ) from err
     entry.runtime_data = client
+    if SPARE_IDLE_TIMEOUT > 0:
+        # A connected spare per model hides the handshake (100-300 ms to a remote region).
+        client.keep_warm(models or [DEFAULT_MODEL], idle_timeout=SPARE_IDLE_TIMEOUT)
     async_check_retired_models(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
@@ -55,5 +58,8 @@ async def _async_reload(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
-    """Unload the voice profiles."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the voice profiles and close the spare connections."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    await entry.runtime_data.close()
+    return True

@@ -29,3 +29,5 @@ DEFAULT_PITCH_RATE: Final = 1.0
 API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
 # Seconds to wait for the handshake, for the first audio once all text is sent, and between chunks.
 TIMEOUTS: Final = Timeouts(connect=10.0, first_audio=15.0, audio=10.0)
+# Seconds an idle spare connection is kept after the last utterance; 0 keeps none.
+SPARE_IDLE_TIMEOUT: Final = 60.0

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.components.tts import ATTR_PREFERRED_SAMPLE_RATE, ATTR_VOICE
+from homeassistant.components.tts import (
+    ATTR_PREFERRED_BITRATE,
+    ATTR_PREFERRED_FORMAT,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_VOICE,
+)
 from homeassistant.exceptions import ServiceValidationError
 
 from .const import (
@@ -24,6 +31,17 @@ from .realtime import ModelInfo, SessionConfig, language_type, model_info
 # Per-call options a user may give to tts.speak or an Assist pipeline.
 CALL_OPTIONS = [ATTR_VOICE, CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE, CONF_INSTRUCTIONS]
 PROSODY_OPTIONS = (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)
+# Listed as supported so that Home Assistant hands them to the entity; it still converts with
+# ffmpeg whenever the entity's output does not match them.
+PREFERRED_OPTIONS = [
+    ATTR_PREFERRED_FORMAT,
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+    ATTR_PREFERRED_BITRATE,
+]
+_CONVERSION_OPTIONS = PREFERRED_OPTIONS[1:]
+_HA_DEFAULT_FORMAT = "mp3"  # what Home Assistant produces when a caller names no format
 
 
 def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,16 +59,24 @@ def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-def session_config(language: str, options: Mapping[str, Any]) -> SessionConfig:
+def session_config(
+    language: str, options: Mapping[str, Any], *, encoded: bool = True
+) -> SessionConfig:
     """Build the session settings of one utterance from merged options.
 
     A `preferred_sample_rate` the model can produce is asked of the service directly, so Home
-    Assistant never resamples.
+    Assistant never resamples. When the caller wants mp3 (Home Assistant's default) and nothing
+    else that would make Home Assistant run ffmpeg anyway, the service encodes the mp3 itself:
+    Home Assistant's ffmpeg step delays the first audio by hundreds of milliseconds.
     """
     model = model_info(str(options[CONF_MODEL]))
     sample_rate = _sample_rate(model, options)
+    wants_mp3 = options.get(ATTR_PREFERRED_FORMAT, _HA_DEFAULT_FORMAT) == "mp3" and not any(
+        options.get(key) is not None for key in _CONVERSION_OPTIONS
+    )
     return SessionConfig(
         model=model.name,
+        response_format="mp3" if encoded and wants_mp3 and "mp3" in model.formats else "pcm",
         voice=str(options[ATTR_VOICE]),
         language_type=language_type(language),
         sample_rate=sample_rate,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any, override
 
 from homeassistant.components.tts import (
-    ATTR_PREFERRED_SAMPLE_RATE,
     TextToSpeechEntity,
     TTSAudioResponse,
     TtsAudioType,
@@ -22,7 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import QwenTTSConfigEntry
 from .const import CONF_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
 from .errors import raise_empty_message, raise_no_audio, translate_error
-from .profile import CALL_OPTIONS, default_options, session_config
+from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, session_config
 from .realtime import (
     AuthenticationError,
     RealtimeError,
@@ -30,9 +30,9 @@ from .realtime import (
     model_info,
     voices_for,
     wav_bytes,
-    wav_header,
 )
 from .realtime.text_feed import clean_text
+from .realtime.wav import WAV_HEADER_SIZE, wav_stream
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -81,7 +81,7 @@ class QwenTTSEntity(TextToSpeechEntity):
         self._attr_default_language = (
             language if language in self._attr_supported_languages else self._model.languages[0]
         )
-        self._attr_supported_options = [*CALL_OPTIONS, ATTR_PREFERRED_SAMPLE_RATE]
+        self._attr_supported_options = [*CALL_OPTIONS, *PREFERRED_OPTIONS]
         self._attr_default_options = default_options(subentry.data)
 
     @callback
@@ -94,10 +94,11 @@ class QwenTTSEntity(TextToSpeechEntity):
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
-        """Stream text in as it arrives and WAV out as soon as the first audio comes back."""
-        config = self._config(request.language, request.options)
-        pcm = self._entry.runtime_data.stream(config, request.message_gen)
-        return TTSAudioResponse("wav", self._wav_stream(config, pcm))
+        """Stream text in as it arrives and audio out as soon as the first of it comes back."""
+        config = self._config(request.language, request.options, encoded=True)
+        audio = self._entry.runtime_data.stream(config, request.message_gen)
+        extension = "mp3" if config.response_format == "mp3" else "wav"
+        return TTSAudioResponse(extension, self._audio(config, audio))
 
     @override
     async def async_get_tts_audio(
@@ -106,52 +107,41 @@ class QwenTTSEntity(TextToSpeechEntity):
         """Synthesize a whole message in one commit and return a complete WAV."""
         if not clean_text(message).strip():
             raise_empty_message()
-        config = self._config(language, options)
-        chunks = [
-            chunk
-            async for chunk in self._guarded(
-                config, self._entry.runtime_data.synthesize(config, message)
-            )
-        ]
-        if not chunks:
-            raise_no_audio()
-        return "wav", wav_bytes(b"".join(chunks), config.sample_rate)
+        config = self._config(language, options, encoded=False)
+        audio = self._entry.runtime_data.synthesize(config, message)
+        wav = b"".join([chunk async for chunk in self._audio(config, audio)])
+        return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
-    def _config(self, language: str, options: dict[str, Any]) -> SessionConfig:
-        config = session_config(language, options)
+    def _config(self, language: str, options: dict[str, Any], *, encoded: bool) -> SessionConfig:
+        config = session_config(language, options, encoded=encoded)
         try:
             config.validate(model_info(config.model))
         except RealtimeError as err:
             raise translate_error(err, model=config.model, voice=config.voice) from None
         return config
 
-    async def _wav_stream(
-        self, config: SessionConfig, pcm: AsyncGenerator[bytes]
+    async def _audio(
+        self, config: SessionConfig, audio: AsyncGenerator[bytes]
     ) -> AsyncGenerator[bytes]:
-        """Yield a streaming WAV header with the first audio, then the audio itself.
+        """Yield what Home Assistant receives: PCM as a streaming WAV, encoded audio as is.
 
-        The header waits for audio so that a session that ends without any (nothing speakable)
-        becomes an error instead of an empty file in the cache.
+        Client errors become translated ones (a refused key also starts reauthentication), and a
+        session that ends without any audio is an error rather than an empty file in the cache.
+        Closing this generator closes the socket at once.
         """
-        started = False
-        async for chunk in self._guarded(config, pcm):
-            if not started:
-                started = True
-                yield wav_header(config.sample_rate)
-            yield chunk
-        if not started:
+        produced = False
+        async with aclosing(audio):
+            output = (
+                wav_stream(audio, config.sample_rate) if config.response_format == "pcm" else audio
+            )
+            async with aclosing(output):
+                try:
+                    async for chunk in output:
+                        produced = True
+                        yield chunk
+                except RealtimeError as err:
+                    if isinstance(err, AuthenticationError):
+                        self._entry.async_start_reauth(self.hass)
+                    raise translate_error(err, model=config.model, voice=config.voice) from None
+        if not produced:
             raise_no_audio()
-
-    async def _guarded(
-        self, config: SessionConfig, pcm: AsyncGenerator[bytes]
-    ) -> AsyncGenerator[bytes]:
-        """Pass audio through, turning client errors into translated ones (auth: reauth too)."""
-        try:
-            async for chunk in pcm:
-                yield chunk
-        except RealtimeError as err:
-            if isinstance(err, AuthenticationError):
-                self._entry.async_start_reauth(self.hass)
-            raise translate_error(err, model=config.model, voice=config.voice) from None
-        finally:
-            await pcm.aclose()

@@ -7,6 +7,7 @@ import struct
 from typing import Final
 
 STREAMING_DATA_SIZE: Final = 0xFFFFFFFF
+WAV_HEADER_SIZE: Final = 44
 SAMPLE_WIDTH: Final = 2
 CHANNELS: Final = 1
 
