@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-type FaultKind = Literal["error", "close", "stall", "malformed"]
+type FaultKind = Literal["error", "close", "stall", "malformed", "frame"]
 type FaultPoint = Literal[
     "after_created",
     "after_update",
@@ -122,6 +122,8 @@ class Fault:
     sends a close frame with that code. No `session.finished` either way.
     kind "stall": nothing more is sent for `seconds` (None: until the client closes).
     kind "malformed": sends one non-JSON text frame, or a binary frame when `binary`, then goes on.
+    kind "frame": sends `frame` as is (a dict as JSON, a str as raw text), then goes on: events
+    the service might send one day, or broken ones.
     """
 
     kind: FaultKind
@@ -138,6 +140,7 @@ class Fault:
     binary: bool = False
     times: int | None = None
     fired: int = field(default=0, compare=False)
+    frame: dict[str, Any] | str | None = None
 
 
 @dataclass(slots=True)

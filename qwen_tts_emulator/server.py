@@ -417,6 +417,10 @@ class _Connection:
                     self._push(_Action("binary", data=b"\x00\x01\x02\x03qwen"))
                 else:
                     self._push(_Action("text", text='{"type": "response.audio.delta", "delta": '))
+            case "frame":
+                frame = fault.frame
+                text = frame if isinstance(frame, str) else json.dumps(frame)
+                self._push(_Action("text", text=text))
 
     # --- reader ---------------------------------------------------------------------------
 

@@ -1,15 +1,8 @@
-"""Frames the emulator cannot send yet, read by a Connection over a scripted socket.
-
-The emulator has no way to inject an arbitrary event (an unknown type, a failed response, a
-broken delta); until it has, these few cases feed `Connection.audio()` scripted frames. Everything
-else is tested against the emulator.
-"""
+"""Frames outside the documented happy path: unknown events, failed responses, broken frames."""
 
 from __future__ import annotations
 
 import base64
-from collections import deque
-import json
 from typing import Any
 
 import aiohttp
@@ -18,96 +11,88 @@ import pytest
 from custom_components.qwen_tts_realtime.realtime import (
     ConnectionClosedError,
     ProtocolError,
+    RealtimeClient,
     ServiceError,
     Timeouts,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.errors import error_from_close, error_from_event
-from qwen_tts_emulator import Emulator, Scenario
+from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
-from .common import KEY, KEYS, MODEL
-
-
-class ScriptedSocket:
-    """Just enough of aiohttp's ClientWebSocketResponse: replays frames, then reports a close."""
-
-    def __init__(self, *events: Any) -> None:
-        self.frames: deque[aiohttp.WSMessage] = deque(
-            aiohttp.WSMessage(
-                aiohttp.WSMsgType.TEXT, e if isinstance(e, str) else json.dumps(e), None
-            )
-            for e in events
-        )
-        self.closed = False
-
-    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:  # noqa: ASYNC109
-        if self.frames:
-            return self.frames.popleft()
-        return aiohttp.WSMessage(aiohttp.WSMsgType.CLOSED, None, None)
-
-    async def close(self) -> bool:
-        self.closed = True
-        return True
+from .common import CONFIG, KEY, KEYS, MODEL, speak
 
 
-def delta(data: bytes) -> dict[str, Any]:
-    return {"type": "response.audio.delta", "delta": base64.b64encode(data).decode()}
+def frames_before_audio(*frames: dict[str, Any] | str) -> Scenario:
+    """A scenario that sends `frames` right after `session.updated`, before any audio."""
+    return Scenario(api_keys=KEYS, faults=[Fault("frame", "after_update", frame=f) for f in frames])
 
 
-FINISHED = {"type": "session.finished"}
-
-
-async def read(*events: Any) -> list[bytes]:
-    conn = Connection(ScriptedSocket(*events), Timeouts())  # type: ignore[arg-type]
-    return [chunk async for chunk in conn.audio()]
-
-
-async def test_unknown_event_types_are_ignored() -> None:
-    audio = await read(
+async def test_unknown_event_types_are_ignored(client: RealtimeClient, emulator: Emulator) -> None:
+    emulator.scenario = frames_before_audio(
         {"type": "response.text.delta", "delta": "hi"},
         {"type": "something.new", "payload": [1, 2]},
         {"no_type": True},
-        delta(b"\x01\x02"),
-        FINISHED,
     )
 
-    assert audio == [b"\x01\x02"]
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert audio == render_pcm("Hello.")
+    await emulator.wait_idle()
 
 
-async def test_trailing_half_sample_is_dropped_at_the_end() -> None:
-    assert await read(delta(b"\x01\x02\x03"), FINISHED) == [b"\x01\x02"]
-
-
-async def test_completed_and_incomplete_responses_are_not_errors() -> None:
-    audio = await read(
-        {"type": "response.done", "response": {"status": "completed"}},
+async def test_incomplete_response_is_not_an_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    emulator.scenario = frames_before_audio(
         {"type": "response.done", "response": {"status": "incomplete"}},
         {"type": "response.done", "response": "odd"},
-        delta(b"\x01\x02"),
-        FINISHED,
     )
 
-    assert audio == [b"\x01\x02"]
+    assert await speak(client.synthesize(CONFIG, "Hello.")) == render_pcm("Hello.")
 
 
-async def test_failed_response_with_details_is_a_service_error() -> None:
-    failed = {
-        "type": "response.done",
-        "response": {
-            "status": "failed",
-            "status_details": {"error": {"code": "DataInspectionFailed", "message": "No."}},
-        },
-    }
+async def test_trailing_half_sample_is_dropped_at_the_end(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    odd = {"type": "response.audio.delta", "delta": base64.b64encode(b"\x01\x02\x03").decode()}
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("frame", "after_response_done", frame=odd)]
+    )
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert audio == render_pcm("Hello.") + b"\x01\x02"
+
+
+async def test_failed_response_with_details_is_a_service_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    emulator.scenario = frames_before_audio(
+        {
+            "type": "response.done",
+            "response": {
+                "status": "failed",
+                "status_details": {"error": {"code": "DataInspectionFailed", "message": "No."}},
+            },
+        }
+    )
 
     with pytest.raises(ServiceError) as err:
-        await read(failed)
+        await speak(client.synthesize(CONFIG, "Hello."))
 
     assert (err.value.code, err.value.message) == ("DataInspectionFailed", "No.")
+    await emulator.wait_idle()
 
 
-async def test_failed_response_without_details_is_a_service_error() -> None:
+async def test_failed_response_without_details_is_a_service_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    emulator.scenario = frames_before_audio(
+        {"type": "response.done", "response": {"status": "failed"}}
+    )
+
     with pytest.raises(ServiceError) as err:
-        await read({"type": "response.done", "response": {"status": "failed"}})
+        await speak(client.synthesize(CONFIG, "Hello."))
 
     assert err.value.code == "response_failed"
 
@@ -121,10 +106,16 @@ async def test_failed_response_without_details_is_a_service_error() -> None:
         {"type": "response.audio.delta", "delta": 42},
         {"type": "response.audio.delta", "delta": "not base64!"},
     ],
+    ids=["json-array", "json-string", "delta-without-data", "delta-number", "delta-not-base64"],
 )
-async def test_malformed_event_is_a_protocol_error(frame: Any) -> None:
+async def test_malformed_event_is_a_protocol_error(
+    client: RealtimeClient, emulator: Emulator, frame: dict[str, Any] | str
+) -> None:
+    emulator.scenario = frames_before_audio(frame)
+
     with pytest.raises(ProtocolError):
-        await read(frame)
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()
 
 
 def test_error_event_without_details_is_a_service_error() -> None:
