@@ -10,6 +10,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.qwen_tts_realtime.config_flow import _unique_id
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
 from qwen_tts_emulator import Emulator, Scenario
 
@@ -320,3 +321,67 @@ async def test_unload(hass: HomeAssistant, emulator: Emulator, entry: MockConfig
 
     assert entry.state is ConfigEntryState.NOT_LOADED
     await emulator.wait_idle()  # the spare connection is closed too
+
+
+async def test_reauth_when_the_endpoint_is_down(hass: HomeAssistant, emulator: Emulator) -> None:
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+    emulator.scenario = Scenario(handshake_status=503)
+
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"api_key": "sk-x"})
+
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert entry.data["api_key"] == API_KEY
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        (
+            {"region": "custom", "endpoint": "ws://example.com/api-ws/v1/realtime"},
+            {"endpoint": "invalid_url"},
+        ),
+        (
+            {"region": "custom", "endpoint": "ws://127.0.0.1:1/api-ws/v1/realtime"},
+            {"base": "cannot_connect"},
+        ),
+        ({"region": "custom", "api_key": "sk-wrong"}, {"base": "invalid_auth"}),
+    ],
+    ids=["clear-text-remote", "unreachable", "wrong-key"],
+)
+async def test_reconfigure_errors_keep_the_entry(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    user_input = {"endpoint": emulator.url, **user_input}
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+
+    assert result["errors"] == errors
+    assert entry.data["endpoint"] == emulator.url
+    assert entry.data["api_key"] == API_KEY
+
+
+async def test_reconfigure_onto_another_entrys_key_and_endpoint_aborts(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    other = make_entry(emulator)
+    other.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        other, data={**other.data, "api_key": "sk-second"}, unique_id="another"
+    )
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY, "sk-second"}))
+    hass.config_entries.async_update_entry(entry, unique_id=_unique_id(emulator.url, API_KEY))
+
+    result = await other.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"region": "custom", "endpoint": emulator.url, "api_key": API_KEY}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 import logging
 
+from homeassistant.components import tts
+from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -14,7 +17,7 @@ from custom_components.qwen_tts_realtime.realtime import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import stream_audio, utterances, utterances_closed
+from .helpers import ENTITY_ID, stream_audio, utterances
 
 TWO_SENTENCES = "The first sentence is here. The second one follows."
 SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3)
@@ -99,7 +102,7 @@ async def test_fault_gives_translated_error_and_leaks_nothing(
 
     assert raised.value.translation_key == translation_key
     assert str(raised.value)
-    await utterances_closed(emulator)
+    await emulator.wait_idle()  # the connection counter is back at zero
 
 
 async def test_failed_audio_is_not_cached(
@@ -124,7 +127,7 @@ async def test_unknown_model_is_reported_as_rejected_session(
         await stream_audio(hass, "Hello.")
 
     assert raised.value.translation_key == "session_rejected"
-    await utterances_closed(emulator)
+    await emulator.wait_idle()  # the connection counter is back at zero
 
 
 async def test_auth_failure_while_speaking_starts_reauth(
@@ -176,7 +179,7 @@ async def test_nothing_to_speak_is_a_clear_error(
         await stream_audio(hass, message)
 
     assert raised.value.translation_key == "empty_message"
-    await utterances_closed(emulator)
+    await emulator.wait_idle()  # the connection counter is back at zero
 
 
 async def test_control_characters_are_not_sent(
@@ -237,7 +240,7 @@ async def test_fifty_concurrent_utterances_get_their_own_audio(
 
     for message, audio in zip(messages, results, strict=True):
         assert audio[audio.index(b"data") + 8 :] == render_pcm(message, voice="Cherry")
-    await utterances_closed(emulator)
+    await emulator.wait_idle()  # the connection counter is back at zero
 
 
 async def test_api_key_never_appears_in_logs_or_errors(
@@ -263,3 +266,30 @@ async def test_api_key_never_appears_in_logs_or_errors(
 
     assert API_KEY not in caplog.text
     assert all(API_KEY not in message for message in messages)
+
+
+async def test_interrupted_stream_closes_the_socket_and_stops_reading_text(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    assert isinstance(engine, tts.TextToSpeechEntity)
+    text_closed = asyncio.Event()
+
+    async def agent_still_writing() -> AsyncGenerator[str]:
+        try:
+            yield "Here is the first sentence of a long answer. "
+            await asyncio.Event().wait()  # the language model never finishes
+        finally:
+            text_closed.set()
+
+    response = await engine.async_stream_tts_audio(
+        TTSAudioRequest("en", {**dict(engine.default_options or {}), "preferred_format": "wav"},
+                        agent_still_writing())
+    )  # fmt: skip
+    first = await anext(response.data_gen)
+    await response.data_gen.aclose()  # the user interrupts Assist
+
+    assert first[:4] == b"RIFF"
+    assert text_closed.is_set()
+    await emulator.wait_idle()  # the connection counter is back at zero
+    assert utterances(emulator)[-1].closed_by_client

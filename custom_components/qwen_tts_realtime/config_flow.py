@@ -61,15 +61,14 @@ from .realtime import (
     SELECTABLE_MODELS,
     AuthenticationError,
     InvalidEndpointError,
-    InvalidOptionError,
     RealtimeClient,
     RealtimeError,
     Region,
-    SessionConfig,
     endpoint_for,
     model_info,
     voices_for,
 )
+from .realtime.session_config import MAX_INSTRUCTIONS_CHARS
 
 
 def _unique_id(endpoint: str, api_key: str) -> str:
@@ -199,21 +198,9 @@ def _profile_data(
         data.pop(CONF_INSTRUCTIONS, None)
     if not data[CONF_VOICE]:
         return data, {CONF_VOICE: "voice_required"}
-    config = SessionConfig(
-        model=model_name,
-        voice=data[CONF_VOICE],
-        sample_rate=data[CONF_SAMPLE_RATE],
-        speech_rate=data.get(CONF_SPEECH_RATE),
-        volume=data.get(CONF_VOLUME),
-        pitch_rate=data.get(CONF_PITCH_RATE),
-        instructions=data.get(CONF_INSTRUCTIONS),
-    )
-    try:
-        config.validate(model_info(model_name))
-    except InvalidOptionError as err:
-        if err.option == CONF_INSTRUCTIONS:
-            return data, {CONF_INSTRUCTIONS: "instructions_too_long"}
-        return data, {"base": "invalid_profile"}
+    # The selectors already bound every number; only the free text needs a check here.
+    if len(data.get(CONF_INSTRUCTIONS, "")) > MAX_INSTRUCTIONS_CHARS:
+        return data, {CONF_INSTRUCTIONS: "instructions_too_long"}
     return data, {}
 
 
