@@ -67,8 +67,12 @@ class HomeAssistant:
             self.process.send_signal(signal.SIGTERM)
             await self.process.wait()
 
-    async def login(self, session: aiohttp.ClientSession) -> None:
-        """Onboard (first run) or log in with the stored refresh token."""
+    async def login(self, session: aiohttp.ClientSession, *, finish_onboarding: bool) -> None:
+        """Onboard (first run) or log in with the stored refresh token.
+
+        Finishing onboarding makes the UI usable but also sets up Home Assistant's default
+        integrations, which install packages in the background: a temporary instance skips it.
+        """
         auth_file = self.config_dir / AUTH_FILE
         if auth_file.exists():
             refresh = json.loads(auth_file.read_text())["refresh_token"]
@@ -84,6 +88,8 @@ class HomeAssistant:
         tokens = await self._token(session, grant_type="authorization_code", code=code)
         self.token = tokens["access_token"]
         auth_file.write_text(json.dumps({"refresh_token": tokens["refresh_token"]}))
+        if not finish_onboarding:
+            return
         for step, body in (
             ("core_config", {}),
             ("analytics", {}),
@@ -213,7 +219,7 @@ async def run(args: argparse.Namespace) -> None:
                 started = True
             elif not api_key:
                 endpoint = (config_dir / TARGET_FILE).read_text()
-            await ha.login(session)
+            await ha.login(session, finish_onboarding=temporary is None)
             await ha.configure(session, api_key or EMULATOR_KEY, endpoint)
             if args.command == "speak":
                 audio = _complete_wav(await ha.speak(session, args.text, json.loads(args.options)))
