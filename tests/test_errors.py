@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from homeassistant.components import tts
+from homeassistant.components.tts.helper import get_engine_instance
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.errors import translate_error
 from custom_components.qwen_tts_realtime.realtime import (
@@ -17,10 +22,6 @@ from custom_components.qwen_tts_realtime.realtime import (
     ResponseTimeoutError,
     ServiceError,
 )
-from homeassistant.components import tts
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .conftest import API_KEY
@@ -98,7 +99,7 @@ async def test_session_without_audio_is_an_error_not_an_empty_file(
 async def test_whole_message_path_refuses_empty_text(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    engine = get_engine_instance(hass, ENTITY_ID)
     assert isinstance(engine, tts.TextToSpeechEntity)
 
     with pytest.raises(ServiceValidationError) as raised:
