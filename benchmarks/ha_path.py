@@ -35,12 +35,14 @@ KEY = "sk-benchmark-0123456789"
 MODEL = "qwen3-tts-flash-realtime"
 ENGINE = "tts.qwen_tts"
 
+type TtsOptions = dict[str, str | int]
+
 
 def setting(name: str, default: float) -> float:
     return float(os.environ.get(f"QWEN_TTS_BENCH_{name}", default))
 
 
-async def first_audio(hass: HomeAssistant, message: str, options: dict[str, str]) -> float:
+async def first_audio(hass: HomeAssistant, message: str, options: TtsOptions) -> float:
     """Ask the TTS manager for a stream, as tts.speak and Assist do; return its TTFA."""
     start = time.perf_counter()
     stream = tts.async_create_stream(hass, ENGINE, "en", options)
@@ -91,7 +93,7 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
         results: dict[str, list[float]] = {}
         counter = 0
 
-        async def run(label: str, options: dict[str, str], warm: bool) -> None:
+        async def run(label: str, options: TtsOptions, warm: bool) -> None:
             nonlocal counter
             values = results.setdefault(label, [])
             for round_ in range(rounds + 1):  # round 0 warms code paths up, not counted
@@ -105,12 +107,12 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
                 if round_:
                     values.append(value)
 
-        wav = {"preferred_format": "wav"}
-        mp3 = {"preferred_format": "mp3"}  # what tts.speak gets when it names no format
+        wav: TtsOptions = {"preferred_format": "wav"}
+        mp3: TtsOptions = {"preferred_format": "mp3"}  # what tts.speak gets when it names no format
         # A bitrate makes Home Assistant run ffmpeg whatever the entity returns: the entity then
         # asks for PCM and Home Assistant encodes the mp3, which is what it did before the
         # service-encoded path existed.
-        mp3_ffmpeg = {"preferred_format": "mp3", "preferred_bitrate": 128}
+        mp3_ffmpeg: TtsOptions = {"preferred_format": "mp3", "preferred_bitrate": 128}
         rows = (
             ("WAV (no conversion)", wav),
             ("MP3 encoded by the service (passed through)", mp3),

@@ -297,8 +297,8 @@ class RssSampler:
 
     def __init__(self, process: psutil.Process) -> None:
         self._process = process
-        self._before = process.memory_info().rss
-        self._peak = self._before
+        self._before: int = process.memory_info().rss
+        self._peak: int = self._before
         self._running = True
         self._task: asyncio.Task[None] | None = None
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import contextlib
-from typing import Any
+from typing import Literal
 
 from homeassistant.components import conversation, tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
+from homeassistant.components.assist_pipeline.models import PipelineStage
 from homeassistant.components.assist_pipeline.pipeline import (
     async_get_pipeline,
     async_update_pipeline,
 )
-from homeassistant.components.assist_pipeline.run import PipelineInput, PipelineRun, PipelineStage
+from homeassistant.components.assist_pipeline.run import PipelineInput, PipelineRun
 from homeassistant.components.conversation.const import DATA_COMPONENT
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import Context, HomeAssistant
@@ -52,14 +53,14 @@ class StreamingAgent(conversation.ConversationEntity):
     _attr_unique_id = "streaming_agent"
 
     @property
-    def supported_languages(self) -> str:
+    def supported_languages(self) -> list[str] | Literal["*"]:
         return MATCH_ALL
 
     def __init__(self, first_audio: asyncio.Event) -> None:
         self.first_audio = first_audio
         self.produced_at: list[float] = []
 
-    async def _deltas(self) -> AsyncGenerator[dict[str, Any]]:
+    async def _deltas(self) -> AsyncGenerator[conversation.AssistantContentDeltaDict]:
         loop = asyncio.get_running_loop()
         yield {"role": "assistant"}
         for index, delta in enumerate(DELTAS):
@@ -115,6 +116,7 @@ async def test_audio_starts_before_the_agent_finishes_writing(
 
     def on_event(event: PipelineEvent) -> None:
         if event.type is PipelineEventType.RUN_START:
+            assert event.data is not None
             token = event.data["tts_output"]["token"]
             listeners.append(hass.async_create_task(listen(token)))
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigFlowResult,
+    SubentryFlowResult,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -26,7 +31,7 @@ VOICE_STEP = {
 }
 
 
-async def start_flow(hass: HomeAssistant) -> dict[str, Any]:
+async def start_flow(hass: HomeAssistant) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
 
@@ -77,7 +82,7 @@ async def test_wrong_key_shows_region_hint(hass: HomeAssistant, emulator: Emulat
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
-    assert await emulator.wait_idle() is None
+    await emulator.wait_idle()  # raises TimeoutError while a socket stays open
 
 
 async def test_unreachable_endpoint_cannot_connect(hass: HomeAssistant, emulator: Emulator) -> None:
@@ -192,6 +197,7 @@ async def test_instructions_are_offered_only_for_instruct_models(
         result["flow_id"], {"name": "A", "model": model}
     )
 
+    assert result["data_schema"] is not None
     assert ("instructions" in result["data_schema"].schema) is offered
 
 
@@ -217,6 +223,7 @@ async def test_add_voice_profile_subentry_adds_an_entity(
         (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
     )
     assert result["step_id"] == "user"
+    assert result["data_schema"] is not None
     assert result["data_schema"]({"model": "qwen3-tts-flash-realtime"})["name"] == "Qwen TTS 2"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Mandarin", "model": "qwen3-tts-flash-realtime"}
@@ -235,7 +242,10 @@ async def test_reconfigure_voice_profile(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
     (subentry_id,) = entry.subentries
-    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    # MockConfigEntry annotates this ConfigFlowResult, but it starts (and returns) a subentry flow.
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
     assert result["step_id"] == "user"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"}

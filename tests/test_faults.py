@@ -8,6 +8,7 @@ import logging
 
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -271,7 +272,7 @@ async def test_api_key_never_appears_in_logs_or_errors(
 async def test_interrupted_stream_closes_the_socket_and_stops_reading_text(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    engine = get_engine_instance(hass, ENTITY_ID)
     assert isinstance(engine, tts.TextToSpeechEntity)
     text_closed = asyncio.Event()
 

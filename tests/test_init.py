@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -29,7 +30,7 @@ async def test_diagnostics_redact_the_key(
     emulator: Emulator,
     entry: MockConfigEntry,
 ) -> None:
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
     assert API_KEY not in json.dumps(diagnostics)
     assert diagnostics["entry"]["data"]["api_key"] == "**REDACTED**"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from homeassistant.components import tts
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
@@ -319,9 +320,9 @@ async def test_unknown_option_is_refused(hass: HomeAssistant, entry: MockConfigE
 
 
 async def test_engine_supports_streaming_input(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    engine = get_engine_instance(hass, ENTITY_ID)
 
-    assert engine is not None
+    assert isinstance(engine, tts.TextToSpeechEntity)
     assert engine.async_supports_streaming_input()
 
 
@@ -358,7 +359,7 @@ async def test_voices_are_listed_per_language(
 async def test_whole_message_path_returns_a_complete_wav(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    engine = tts.get_engine_instance(hass, ENTITY_ID)
+    engine = get_engine_instance(hass, ENTITY_ID)
     assert isinstance(engine, tts.TextToSpeechEntity)
 
     extension, data = await engine.async_get_tts_audio(
