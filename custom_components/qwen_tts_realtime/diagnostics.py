@@ -9,7 +9,6 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
 from . import QwenTTSConfigEntry
-from .const import CONF_INSTRUCTIONS
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
 
@@ -24,10 +23,7 @@ async def async_get_config_entry_diagnostics(
             {
                 "subentry_id": subentry.subentry_id,
                 "title": subentry.title,
-                "data": {
-                    key: ("**set**" if key == CONF_INSTRUCTIONS and value else value)
-                    for key, value in subentry.data.items()
-                },
+                "data": dict(subentry.data),
             }
             for subentry in entry.subentries.values()
         ],
