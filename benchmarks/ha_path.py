@@ -13,25 +13,13 @@ from pathlib import Path
 import time
 
 from homeassistant.components import tts
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.const import (
-    CONF_ENDPOINT,
-    CONF_MODEL,
-    CONF_REGION,
-    CONF_SAMPLE_RATE,
-    CONF_VOICE,
-    DOMAIN,
-    SUBENTRY_TTS,
-)
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator, Scenario
+from tests.conftest import API_KEY, make_entry
 
-KEY = "sk-benchmark-0123456789"
 MODEL = "qwen3-tts-flash-realtime"
 ENGINE = "tts.qwen_tts"
 
@@ -58,30 +46,13 @@ async def first_audio(hass: HomeAssistant, message: str, options: TtsOptions) ->
 async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
     rounds = int(setting("ROUNDS", 15))
     scenario = Scenario(
-        api_keys=frozenset({KEY}),
+        api_keys=frozenset({API_KEY}),
         handshake_delay=setting("HANDSHAKE_DELAY", 0.15),
         first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
         realtime_factor=setting("REALTIME_FACTOR", 0.1),
     )
     async with Emulator(scenario) as emu:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="Qwen TTS (benchmark)",
-            data={CONF_API_KEY: KEY, CONF_REGION: "custom", CONF_ENDPOINT: emu.url},
-            subentries_data=[
-                ConfigSubentryData(
-                    subentry_type=SUBENTRY_TTS,
-                    title="Qwen TTS",
-                    data={
-                        CONF_MODEL: MODEL,
-                        CONF_VOICE: "Cherry",
-                        CONF_LANGUAGE: "en",
-                        CONF_SAMPLE_RATE: 24000,
-                    },
-                    unique_id=None,
-                )
-            ],
-        )
+        entry = make_entry(emu)  # the tests' entry: the profile of the first config flow
         assert await async_setup_component(hass, "tts", {})
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)

@@ -35,6 +35,17 @@ async def start_flow(hass: HomeAssistant) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
 
+async def voice_step(hass: HomeAssistant, emulator: Emulator, model: str) -> ConfigFlowResult:
+    """Walk the user and profile steps with valid answers; return the voice step's form."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Profile", "model": model}
+    )
+
+
 async def test_full_flow_creates_entry_with_first_voice_profile(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
@@ -131,13 +142,7 @@ async def test_bad_custom_endpoint_is_invalid_url(
 async def test_same_key_and_endpoint_cannot_be_added_twice(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "A", "model": "qwen3-tts-flash-realtime"}
-    )
+    result = await voice_step(hass, emulator, "qwen3-tts-flash-realtime")
     await hass.config_entries.flow.async_configure(result["flow_id"], VOICE_STEP)
     await hass.async_block_till_done()
 
@@ -151,13 +156,7 @@ async def test_same_key_and_endpoint_cannot_be_added_twice(
 
 
 async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulator) -> None:
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "Clone", "model": "qwen3-tts-vc-realtime-2026-01-15"}
-    )
+    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
     )
@@ -168,13 +167,7 @@ async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulat
 
 
 async def test_empty_voice_is_refused(hass: HomeAssistant, emulator: Emulator) -> None:
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "Clone", "model": "qwen3-tts-vc-realtime-2026-01-15"}
-    )
+    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**VOICE_STEP, "voice": "  "}
     )
@@ -189,26 +182,14 @@ async def test_empty_voice_is_refused(hass: HomeAssistant, emulator: Emulator) -
 async def test_instructions_are_offered_only_for_instruct_models(
     hass: HomeAssistant, emulator: Emulator, model: str, offered: bool
 ) -> None:
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "A", "model": model}
-    )
+    result = await voice_step(hass, emulator, model)
 
     assert result["data_schema"] is not None
     assert ("instructions" in result["data_schema"].schema) is offered
 
 
 async def test_too_long_instructions_are_refused(hass: HomeAssistant, emulator: Emulator) -> None:
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "B", "model": "qwen3-tts-instruct-flash-realtime"}
-    )
+    result = await voice_step(hass, emulator, "qwen3-tts-instruct-flash-realtime")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**VOICE_STEP, "voice": "Cherry", "instructions": "x" * 1601}
     )
