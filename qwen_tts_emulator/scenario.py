@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-type FaultKind = Literal["error", "close", "stall", "malformed", "frame"]
+type FaultKind = Literal[
+    "error",
+    "close",
+    "stall",
+    "malformed",
+    "frame",
+    "noise",
+    "trickle",
+    "endless",
+    "huge",
+    "finish",
+    "incomplete",
+    "stop_reading",
+]
 type FaultPoint = Literal[
     "after_created",
     "after_update",
@@ -121,9 +134,18 @@ class Fault:
     kind "close": `close_code` None aborts the TCP connection without a close frame; a number
     sends a close frame with that code. No `session.finished` either way.
     kind "stall": nothing more is sent for `seconds` (None: until the client closes).
-    kind "malformed": sends one non-JSON text frame, or a binary frame when `binary`, then goes on.
+    kind "malformed": sends `repeat` non-JSON text frames (or one binary frame when `binary`),
+    then goes on.
     kind "frame": sends `frame` as is (a dict as JSON, a str as raw text), then goes on: events
     the service might send one day, or broken ones.
+    Hostile kinds, after which nothing else is sent: "noise" sends an unknown event (`frame`, if
+    a dict) every `seconds` (default 0.01) forever; "trickle" a one-byte audio delta every
+    `seconds` forever; "endless" audio deltas forever, as fast as they are read; "huge" one
+    audio delta frame of `size` bytes; "finish" `session.finished` (then closes), wherever it is.
+    "incomplete" ends the current response with a `response.done` of `status` (default
+    "incomplete"), without the rest of its audio, and goes on with the next one.
+    "stop_reading" stops reading the socket for `seconds` (default 1): the client's sends block
+    once the buffers are full.
     """
 
     kind: FaultKind
@@ -141,6 +163,9 @@ class Fault:
     times: int | None = None
     fired: int = field(default=0, compare=False)
     frame: dict[str, Any] | str | None = None
+    size: int = 0
+    status: str = "incomplete"
+    repeat: int = 1
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ import asyncio
 from asyncio import FIRST_COMPLETED
 import base64
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -29,6 +29,7 @@ from .audio import (
     split_segments,
     take_complete,
 )
+from .hostile import frames
 from .scenario import LANGUAGE_TYPES, Fault, FaultPoint, ModelSpec, Scenario
 
 _LOGGER = logging.getLogger("qwen_tts_emulator")
@@ -236,7 +237,7 @@ class _Job:
 
 @dataclass(slots=True)
 class _Action:
-    kind: Literal["json", "text", "binary", "stall", "halt", "close", "abort"]
+    kind: Literal["json", "text", "binary", "stall", "halt", "close", "abort", "frames"]
     event: dict[str, Any] | None = None
     text: str = ""
     data: bytes = b""
@@ -245,6 +246,7 @@ class _Action:
     pcm: bytes = b""
     audio: bytes = b""
     usage: int = 0
+    frames: AsyncGenerator[str] | None = None
 
 
 def _chunks(pieces: Iterable[bytes], size: int) -> Iterator[tuple[bytes, bool]]:
@@ -296,6 +298,9 @@ class _Connection:
         self._fired: set[int] = set()
         self._responses = 0
         self._halted = False
+        self._cut: str | None = None  # the status that ends the current response early
+        self._reading = asyncio.Event()
+        self._reading.set()
         self.server_closing = False
         self._close_request: asyncio.Future[int] = self._loop.create_future()
         self._producer: asyncio.Task[None] | None = None
@@ -350,6 +355,11 @@ class _Connection:
                         record.usage_characters += action.usage
                     case "text":
                         await ws.send_str(action.text)
+                    case "frames":
+                        assert action.frames is not None
+                        async with contextlib.aclosing(action.frames) as texts:
+                            async for text in texts:
+                                await ws.send_str(text)
                     case "binary":
                         await ws.send_bytes(action.data)
                     case "stall":
@@ -412,11 +422,22 @@ class _Connection:
                 self._halted = True
             case "stall":
                 self._push(_Action("stall", seconds=fault.seconds))
+            case "malformed" if fault.binary:
+                self._push(_Action("binary", data=b"\x00\x01\x02\x03qwen"))
             case "malformed":
-                if fault.binary:
-                    self._push(_Action("binary", data=b"\x00\x01\x02\x03qwen"))
-                else:
-                    self._push(_Action("text", text='{"type": "response.audio.delta", "delta": '))
+                self._push(_Action("frames", frames=frames(fault)))
+            case "noise" | "trickle" | "endless" | "huge":
+                self._push(_Action("frames", frames=frames(fault)))
+                self._halted = True
+            case "finish":
+                self._emit("session.finished")
+                self._push(_Action("close", code=1000))
+                self._halted = True
+            case "incomplete":
+                self._cut = fault.status
+            case "stop_reading":  # aiohttp's flow control then stops reading the socket
+                self._reading.clear()
+                self._loop.call_later(fault.seconds or 1.0, self._reading.set)
             case "frame":
                 frame = fault.frame
                 text = frame if isinstance(frame, str) else json.dumps(frame)
@@ -473,6 +494,7 @@ class _Connection:
         close frame instead of dropping the connection right after its own.
         """
         while True:
+            await self._reading.wait()
             receive = asyncio.ensure_future(self._ws.receive())
             waiters: set[asyncio.Future[Any]] = {receive, self._close_request}
             try:
@@ -631,6 +653,10 @@ class _Connection:
         audio_seconds = await self._stream_audio(job, where, index)
         if self._halted:
             return
+        if self._cut is not None:
+            status, self._cut = self._cut, None
+            self._emit("response.done", response={**response, "status": status})
+            return
         self._emit("response.audio.done", **where, content_index=0)
         self._emit("response.content_part.done", **where, content_index=0, part=part)
         item = {**item, "status": "completed", "content": [part]}
@@ -677,7 +703,7 @@ class _Connection:
                 await asyncio.sleep(0)
             while not self._room.is_set():
                 await self._room.wait()
-            if self._halted:
+            if self._halted or self._cut is not None:
                 break
             self._emit_delta(where, chunk, fmt, sent)
             sent += len(chunk)

@@ -96,14 +96,14 @@ async def test_wrong_key_shows_region_hint(hass: HomeAssistant, emulator: Emulat
     await emulator.wait_idle()  # raises TimeoutError while a socket stays open
 
 
-async def test_unreachable_endpoint_cannot_connect(hass: HomeAssistant, emulator: Emulator) -> None:
+async def test_refused_connection_says_so(hass: HomeAssistant, emulator: Emulator) -> None:
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"api_key": API_KEY, "region": "custom", "endpoint": "ws://127.0.0.1:1/api-ws/v1/realtime"},
     )
 
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "connect_refused"}
 
 
 async def test_server_error_at_handshake_cannot_connect(
@@ -336,11 +336,15 @@ async def test_reauth_when_the_endpoint_is_down(hass: HomeAssistant, emulator: E
         ),
         (
             {"region": "custom", "endpoint": "ws://127.0.0.1:1/api-ws/v1/realtime"},
-            {"base": "cannot_connect"},
+            {"base": "connect_refused"},
+        ),
+        (
+            {"region": "custom", "endpoint": "ws://user:secret@127.0.0.1:1/api-ws/v1/realtime"},
+            {"endpoint": "invalid_url"},
         ),
         ({"region": "custom", "api_key": "sk-wrong"}, {"base": "invalid_auth"}),
     ],
-    ids=["clear-text-remote", "unreachable", "wrong-key"],
+    ids=["clear-text-remote", "unreachable", "userinfo", "wrong-key"],
 )
 async def test_reconfigure_errors_keep_the_entry(
     hass: HomeAssistant,

@@ -81,7 +81,7 @@ def test_client_error_becomes_translated_error(
     assert translated.translation_key == key
 
 
-async def test_session_without_audio_is_an_error_not_an_empty_file(
+async def test_session_finished_without_any_response_is_an_error_not_an_empty_file(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
     emulator.scenario = Scenario(
@@ -93,7 +93,7 @@ async def test_session_without_audio_is_an_error_not_an_empty_file(
     with pytest.raises(HomeAssistantError) as raised:
         await stream_audio(hass, "Hello.")
 
-    assert raised.value.translation_key == "no_audio"
+    assert raised.value.translation_key == "incomplete_audio"
 
 
 async def test_whole_message_path_refuses_empty_text(

@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.realtime import Timeouts
+from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
@@ -80,9 +81,8 @@ FAULTS: dict[str, tuple[Scenario, str]] = {
     ),
     "stall_before_audio": (utterance_faults(Fault("stall", "before_audio")), "audio_timeout"),
     "stall_mid_stream": (utterance_faults(Fault("stall", "mid_stream")), "audio_timeout"),
-    "malformed_json": (utterance_faults(Fault("malformed", "before_audio")), "protocol_error"),
-    "binary_frame": (
-        utterance_faults(Fault("malformed", "mid_stream", binary=True)),
+    "malformed_burst": (
+        utterance_faults(Fault("malformed", "mid_stream", repeat=MAX_BAD_FRAMES + 1)),
         "protocol_error",
     ),
 }

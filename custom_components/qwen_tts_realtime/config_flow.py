@@ -60,15 +60,25 @@ from .realtime import (
     DEFAULT_VOICE,
     SELECTABLE_MODELS,
     AuthenticationError,
+    ConnectError,
+    ConnectReason,
     InvalidEndpointError,
     RealtimeClient,
     RealtimeError,
     Region,
+    ResponseTimeoutError,
     endpoint_for,
     model_info,
     voices_for,
 )
 from .realtime.session_config import MAX_INSTRUCTIONS_CHARS
+
+_CONNECT_ERRORS = {
+    ConnectReason.REFUSED: "connect_refused",
+    ConnectReason.DNS: "connect_dns",
+    ConnectReason.TLS: "connect_tls",
+    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
+}
 
 
 def _unique_id(endpoint: str, api_key: str) -> str:
@@ -88,6 +98,10 @@ async def _validate_connection(
         await RealtimeClient(async_get_clientsession(hass), api_key, endpoint).check()
     except AuthenticationError:
         return endpoint, {"base": "invalid_auth"}
+    except ResponseTimeoutError:
+        return endpoint, {"base": "connect_timeout"}
+    except ConnectError as err:
+        return endpoint, {"base": _CONNECT_ERRORS.get(err.reason, "cannot_connect")}
     except RealtimeError:
         return endpoint, {"base": "cannot_connect"}
     return endpoint, {}

@@ -27,7 +27,9 @@ DEFAULT_SPEECH_RATE: Final = 1.0
 DEFAULT_VOLUME: Final = 50
 DEFAULT_PITCH_RATE: Final = 1.0
 API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
-# Seconds to wait for the handshake, for the first audio once all text is sent, and between chunks.
-TIMEOUTS: Final = Timeouts(connect=10.0, first_audio=15.0, audio=10.0)
+# Where an account's balance, model activation and quotas are managed.
+API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
+# Seconds to wait; the defaults and their reasons are in realtime/limits.py.
+TIMEOUTS: Final = Timeouts()
 # Seconds an idle spare connection is kept after the last utterance; 0 keeps none.
 SPARE_IDLE_TIMEOUT: Final = 60.0

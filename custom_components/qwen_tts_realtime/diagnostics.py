@@ -16,8 +16,10 @@ TO_REDACT = {CONF_API_KEY, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: QwenTTSConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's settings and its voice profiles."""
+    """Return the entry's settings, its voice profiles and what the client has seen."""
+    client = getattr(entry, "runtime_data", None)
     return {
+        "runtime": {"skipped_frames": client.skipped_frames if client is not None else None},
         "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
         "profiles": [
             {

@@ -8,10 +8,14 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
 from .realtime import (
+    AccountError,
+    AudioLimitError,
     AuthenticationError,
     ConnectError,
     ConnectionClosedError,
+    ConnectReason,
     EmptyTextError,
+    IncompleteAudioError,
     InvalidOptionError,
     ProtocolError,
     RateLimitError,
@@ -53,6 +57,12 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("empty_message", ServiceValidationError)
         case AuthenticationError():
             return _error("auth_failed")
+        case AccountError():
+            return account_error(err)
+        case AudioLimitError():
+            return _error("audio_limit", seconds=f"{err.seconds:g}")
+        case IncompleteAudioError():
+            return _error("incomplete_audio", reason=str(err))
         case RateLimitError():
             return _error("rate_limited")
         case ServiceError(param="session.voice"):
@@ -61,12 +71,24 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("service_error", code=err.code, message=err.message)
         case ResponseTimeoutError(stage="connect"):
             return _error("connect_timeout", seconds=f"{err.seconds:g}")
+        case ResponseTimeoutError(stage="send"):
+            return _error("send_timeout", seconds=f"{err.seconds:g}")
+        case ResponseTimeoutError(stage="synthesize"):
+            return _error("synthesize_timeout", seconds=f"{err.seconds:g}")
         case ResponseTimeoutError():
             return _error("audio_timeout", seconds=f"{err.seconds:g}")
         case ConnectionClosedError(session_accepted=False):
             return _error("session_rejected", model=model)
         case ConnectionClosedError():
             return _error("connection_closed")
+        case ConnectError(reason=ConnectReason.REFUSED):
+            return _error("connect_refused")
+        case ConnectError(reason=ConnectReason.DNS):
+            return _error("connect_dns")
+        case ConnectError(reason=ConnectReason.TLS):
+            return _error("connect_tls")
+        case ConnectError(reason=ConnectReason.TLS_MISMATCH):
+            return _error("connect_tls_mismatch")
         case ConnectError():
             return _error("cannot_connect", reason=str(err))
         case ProtocolError():
@@ -74,9 +96,14 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
     return _error("service_error", code=type(err).__name__, message=str(err))
 
 
-def raise_empty_message() -> NoReturn:
-    """Raise the error for a message with nothing to speak."""
-    raise _error("empty_message", ServiceValidationError)
+def account_error(err: AccountError) -> HomeAssistantError:
+    """Return the error for an account the service refuses; its key also names the repair issue."""
+    match err.code:
+        case "Arrearage":
+            return _error("account_arrearage", code=err.code)
+        case "Throttling.AllocationQuota":
+            return _error("account_quota", code=err.code, message=err.message)
+    return _error("account_access_denied", code=err.code, message=err.message)
 
 
 def raise_no_audio() -> NoReturn:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import contextlib
+import math
 from typing import Any
 
 from homeassistant.components.tts import (
@@ -77,13 +79,13 @@ def session_config(
     return SessionConfig(
         model=model.name,
         response_format="mp3" if encoded and wants_mp3 and "mp3" in model.formats else "pcm",
-        voice=str(options[ATTR_VOICE]),
+        voice=_text(options, ATTR_VOICE) or "",
         language_type=language_type(language),
         sample_rate=sample_rate,
         speech_rate=_number(options, CONF_SPEECH_RATE, float),
         volume=_number(options, CONF_VOLUME, int),
         pitch_rate=_number(options, CONF_PITCH_RATE, float),
-        instructions=str(options[CONF_INSTRUCTIONS]) if options.get(CONF_INSTRUCTIONS) else None,
+        instructions=_text(options, CONF_INSTRUCTIONS) or None,
     )
 
 
@@ -93,28 +95,44 @@ def _sample_rate(model: ModelInfo, options: Mapping[str, Any]) -> int:
         try:
             if int(preferred) in model.sample_rates:
                 return int(preferred)
-        except TypeError, ValueError:
+        except TypeError, ValueError, OverflowError:
             pass
     configured = int(options.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE))
     return configured if configured in model.sample_rates else model.sample_rates[-1]
 
 
+def _text(options: Mapping[str, Any], key: str) -> str | None:
+    """Return a text option; anything but a string of sendable characters is refused."""
+    value = options.get(key)
+    if value is None and key != ATTR_VOICE:
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: JSON cannot carry it to the service
+        else:
+            return value
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="option_not_text",
+        translation_placeholders={"option": key},
+    )
+
+
 def _number[T: (int, float)](options: Mapping[str, Any], key: str, kind: type[T]) -> T | None:
+    """Return a numeric option: a finite number (or a string of one), never a boolean."""
     value = options.get(key)
     if value is None:
         return None
-    try:
-        number = kind(float(value))
-    except TypeError, ValueError:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="option_not_a_number",
-            translation_placeholders={"option": key, "value": str(value)},
-        ) from None
-    if kind is int and number != float(value):
+    number: float | None = None
+    if not isinstance(value, bool):
+        with contextlib.suppress(TypeError, ValueError):
+            number = float(value)
+    if number is None or not math.isfinite(number) or (kind is int and number != int(number)):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="option_not_a_number",
             translation_placeholders={"option": key, "value": str(value)},
         )
-    return number
+    return kind(number)

@@ -21,9 +21,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import QwenTTSConfigEntry
 from .const import CONF_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
-from .errors import raise_empty_message, raise_no_audio, translate_error
+from .errors import raise_no_audio, translate_error
 from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, session_config
 from .realtime import (
+    AccountError,
     AuthenticationError,
     RealtimeError,
     SessionConfig,
@@ -31,8 +32,8 @@ from .realtime import (
     voices_for,
     wav_bytes,
 )
-from .realtime.text_feed import clean_text
 from .realtime.wav import WAV_HEADER_SIZE, wav_stream
+from .repairs import async_clear_account_error, async_report_account_error
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -95,8 +96,11 @@ class QwenTTSEntity(TextToSpeechEntity):
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
-        config = self._config(request.language, request.options, encoded=True)
-        audio = self._entry.runtime_data.stream(config, request.message_gen)
+        config = session_config(request.language, request.options, encoded=True)
+        try:
+            audio = self._entry.runtime_data.stream(config, request.message_gen)
+        except RealtimeError as err:
+            raise translate_error(err, model=config.model, voice=config.voice) from None
         extension = "mp3" if config.response_format == "mp3" else "wav"
         return TTSAudioResponse(extension, self._audio(config, audio))
 
@@ -105,31 +109,26 @@ class QwenTTSEntity(TextToSpeechEntity):
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
         """Synthesize a whole message in one commit and return a complete WAV."""
-        if not clean_text(message).strip():
-            raise_empty_message()
-        config = self._config(language, options, encoded=False)
-        audio = self._entry.runtime_data.synthesize(config, message)
-        wav = b"".join([chunk async for chunk in self._audio(config, audio)])
-        return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
-
-    def _config(self, language: str, options: dict[str, Any], *, encoded: bool) -> SessionConfig:
-        config = session_config(language, options, encoded=encoded)
+        config = session_config(language, options, encoded=False)
         try:
-            config.validate(model_info(config.model))
+            audio = self._entry.runtime_data.synthesize(config, message)
         except RealtimeError as err:
             raise translate_error(err, model=config.model, voice=config.voice) from None
-        return config
+        wav = b"".join([chunk async for chunk in self._audio(config, audio)])
+        return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
     async def _audio(
         self, config: SessionConfig, audio: AsyncGenerator[bytes]
     ) -> AsyncGenerator[bytes]:
         """Yield what Home Assistant receives: PCM as a streaming WAV, encoded audio as is.
 
-        Client errors become translated ones (a refused key also starts reauthentication), and a
+        Client errors become translated ones (a refused key also starts reauthentication, an
+        account error raises a repair issue, cleared by the next utterance that works), and a
         session that ends without any audio is an error rather than an empty file in the cache.
         Closing this generator closes the socket at once.
         """
         produced = False
+        failure: RealtimeError | None = None
         async with aclosing(audio):
             output = (
                 wav_stream(audio, config.sample_rate) if config.response_format == "pcm" else audio
@@ -140,8 +139,13 @@ class QwenTTSEntity(TextToSpeechEntity):
                         produced = True
                         yield chunk
                 except RealtimeError as err:
-                    if isinstance(err, AuthenticationError):
-                        self._entry.async_start_reauth(self.hass)
-                    raise translate_error(err, model=config.model, voice=config.voice) from None
+                    failure = err
+        if failure is not None:
+            if isinstance(failure, AuthenticationError):
+                self._entry.async_start_reauth(self.hass)
+            elif isinstance(failure, AccountError):
+                async_report_account_error(self.hass, self._entry.entry_id, failure)
+            raise translate_error(failure, model=config.model, voice=config.voice)
         if not produced:
             raise_no_audio()
+        async_clear_account_error(self.hass, self._entry.entry_id)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
+    AccountError,
     AuthenticationError,
     ConnectError,
     ConnectionClosedError,
@@ -18,7 +19,8 @@ from custom_components.qwen_tts_realtime.realtime import (
     ServiceError,
     Timeouts,
 )
-from qwen_tts_emulator import Emulator, Fault, Scenario
+from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
+from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .common import (
     CONFIG,
@@ -191,12 +193,11 @@ async def test_throttling_event_is_a_rate_limit_error(
     assert emulator.connections_total == 1
 
 
-@pytest.mark.parametrize("code", ["InvalidApiKey", "AccessDenied", "Arrearage"])
 async def test_key_error_event_is_an_authentication_error(
-    emulator: Emulator, client: RealtimeClient, code: str
+    emulator: Emulator, client: RealtimeClient
 ) -> None:
     emulator.scenario = Scenario(
-        api_keys=KEYS, faults=[Fault("error", "after_created", code=code, then="close")]
+        api_keys=KEYS, faults=[Fault("error", "after_created", code="InvalidApiKey", then="close")]
     )
 
     with pytest.raises(AuthenticationError):
@@ -307,19 +308,49 @@ async def test_unknown_model_closes_before_the_session_is_accepted(
     assert emulator.sessions[0].model == "qwen-no-such-model"
 
 
+@pytest.mark.parametrize("code", ["Arrearage", "AccessDenied", "Throttling.AllocationQuota"])
+async def test_account_error_event_is_an_account_error_not_a_key_error(
+    emulator: Emulator, client: RealtimeClient, code: str
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("error", "after_update", code=code, then="close")]
+    )
+
+    with pytest.raises(AccountError) as raised:
+        await speak(client.synthesize(CONFIG, "Hi."))
+    await emulator.wait_idle()
+
+    assert raised.value.code == code
+    assert emulator.connections_total == 1  # not retried: a fresh socket gets the same answer
+
+
 @pytest.mark.parametrize("binary", [False, True])
-async def test_malformed_frame_is_a_protocol_error(
+async def test_undecodable_frame_is_skipped_and_the_audio_stays_whole(
     emulator: Emulator, client: RealtimeClient, binary: bool
 ) -> None:
     emulator.scenario = Scenario(
-        api_keys=KEYS, faults=[Fault("malformed", "after_update", binary=binary)]
+        api_keys=KEYS,
+        delta_bytes=960,
+        faults=[Fault("malformed", "mid_stream", deltas=2, binary=binary)],
+    )
+
+    audio = await speak(client.synthesize(CONFIG, "Hi."))
+
+    assert audio == emulator.sessions[0].pcm == render_pcm("Hi.")
+    assert client.skipped_frames == 1
+
+
+async def test_a_burst_of_undecodable_frames_ends_the_session(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("malformed", "after_update", repeat=MAX_BAD_FRAMES + 1)]
     )
 
     with pytest.raises(ProtocolError):
         await speak(client.synthesize(CONFIG, "Hi."))
     await emulator.wait_idle()
 
-    assert emulator.connections_total == 1
     assert emulator.sessions[0].closed_by_client is True
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
     ConnectionClosedError,
+    IncompleteAudioError,
     ProtocolError,
     RealtimeClient,
     ServiceError,
@@ -40,15 +41,29 @@ async def test_unknown_event_types_are_ignored(client: RealtimeClient, emulator:
     await emulator.wait_idle()
 
 
-async def test_incomplete_response_is_not_an_error(
-    client: RealtimeClient, emulator: Emulator
+@pytest.mark.parametrize("status", ["incomplete", "cancelled", None])
+async def test_response_that_did_not_complete_is_an_error(
+    client: RealtimeClient, emulator: Emulator, status: str | None
 ) -> None:
-    emulator.scenario = frames_before_audio(
-        {"type": "response.done", "response": {"status": "incomplete"}},
-        {"type": "response.done", "response": "odd"},
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("incomplete", "mid_stream", status=str(status))]
     )
+    if status is None:
+        emulator.scenario = frames_before_audio({"type": "response.done", "response": "odd"})
+
+    with pytest.raises(IncompleteAudioError):
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()
+
+
+@pytest.mark.parametrize("frame", ["[1, 2, 3]", '"text"'], ids=["json-array", "json-string"])
+async def test_json_that_is_not_an_event_is_skipped(
+    client: RealtimeClient, emulator: Emulator, frame: str
+) -> None:
+    emulator.scenario = frames_before_audio(frame)
 
     assert await speak(client.synthesize(CONFIG, "Hello.")) == render_pcm("Hello.")
+    assert client.skipped_frames == 1
 
 
 async def test_trailing_half_sample_is_dropped_at_the_end(
@@ -100,15 +115,13 @@ async def test_failed_response_without_details_is_a_service_error(
 @pytest.mark.parametrize(
     "frame",
     [
-        "[1, 2, 3]",
-        '"text"',
         {"type": "response.audio.delta"},
         {"type": "response.audio.delta", "delta": 42},
         {"type": "response.audio.delta", "delta": "not base64!"},
     ],
-    ids=["json-array", "json-string", "delta-without-data", "delta-number", "delta-not-base64"],
+    ids=["delta-without-data", "delta-number", "delta-not-base64"],
 )
-async def test_malformed_event_is_a_protocol_error(
+async def test_broken_audio_delta_is_a_protocol_error(
     client: RealtimeClient, emulator: Emulator, frame: dict[str, Any] | str
 ) -> None:
     emulator.scenario = frames_before_audio(frame)

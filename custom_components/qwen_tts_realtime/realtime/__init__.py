@@ -17,13 +17,16 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .connection import Timeouts
 from .endpoints import REGION_ENDPOINTS, Region, endpoint_for, is_loopback, normalize_endpoint
 from .errors import (
+    AccountError,
+    AudioLimitError,
     AuthenticationError,
     ConnectError,
     ConnectionClosedError,
+    ConnectReason,
     EmptyTextError,
+    IncompleteAudioError,
     InvalidEndpointError,
     InvalidOptionError,
     ProtocolError,
@@ -32,6 +35,7 @@ from .errors import (
     ResponseTimeoutError,
     ServiceError,
 )
+from .limits import Timeouts
 from .session_config import Mode, SessionConfig
 from .wav import wav_bytes, wav_header, wav_stream
 
@@ -43,10 +47,14 @@ __all__ = [
     "REGION_ENDPOINTS",
     "SELECTABLE_MODELS",
     "VOICES",
+    "AccountError",
+    "AudioLimitError",
     "AuthenticationError",
     "ConnectError",
+    "ConnectReason",
     "ConnectionClosedError",
     "EmptyTextError",
+    "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
     "Mode",

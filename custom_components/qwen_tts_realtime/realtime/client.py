@@ -12,7 +12,7 @@ from typing import Any, Final
 import aiohttp
 
 from .catalog import DEFAULT_MODEL, model_info
-from .connection import Connection, Timeouts
+from .connection import Connection, UsageCallback
 from .endpoints import normalize_endpoint, realtime_url
 from .errors import (
     ConnectError,
@@ -21,6 +21,7 @@ from .errors import (
     RealtimeError,
     ResponseTimeoutError,
 )
+from .limits import AudioMeter, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
 from .warm import SparePool
@@ -65,6 +66,7 @@ class RealtimeClient:
         if workspace:
             self._headers["X-DashScope-WorkSpace"] = workspace
         self.timeouts = timeouts or Timeouts()
+        self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self._spares = SparePool(self._connect)
 
     @property
@@ -98,35 +100,47 @@ class RealtimeClient:
         conn = await self._connect(model)
         await conn.close()
 
-    async def synthesize(self, config: SessionConfig, text: str) -> AsyncGenerator[bytes]:
-        """Yield the PCM of a whole message, sent in `commit` mode."""
+    def synthesize(
+        self, config: SessionConfig, text: str, *, on_usage: UsageCallback | None = None
+    ) -> AsyncGenerator[bytes]:
+        """Return the PCM of a whole message, sent in `commit` mode, as an async generator.
+
+        Options and text are checked now (`InvalidOptionError`, `EmptyTextError`), before any
+        socket opens. The whole session must end within `Timeouts.synthesize`. `on_usage` is
+        called with `usage.characters` (or None) of each completed response.
+        """
+        config = config.with_mode(Mode.COMMIT)
+        session = _session_settings(config)
         if not clean_text(text).strip():
             raise EmptyTextError("nothing to speak")
 
         async def one_chunk() -> AsyncIterator[str]:
             yield text
 
-        async with contextlib.aclosing(
-            self._utterance(config.with_mode(Mode.COMMIT), one_chunk())
-        ) as audio:
-            async for pcm in audio:
-                yield pcm
+        deadline = asyncio.get_running_loop().time() + self.timeouts.synthesize
+        return self._utterance(config, session, one_chunk(), on_usage, deadline)
 
-    async def stream(
-        self, config: SessionConfig, text_chunks: AsyncIterable[str]
+    def stream(
+        self,
+        config: SessionConfig,
+        text_chunks: AsyncIterable[str],
+        *,
+        on_usage: UsageCallback | None = None,
     ) -> AsyncGenerator[bytes]:
-        """Yield PCM while `text_chunks` is still producing text (`server_commit` mode).
+        """Return PCM while `text_chunks` is still producing text (`server_commit` mode).
 
-        Every chunk goes on the wire as soon as it arrives.
+        Options are checked now; every chunk goes on the wire as soon as it arrives.
         """
-        async with contextlib.aclosing(
-            self._utterance(config.with_mode(Mode.SERVER_COMMIT), text_chunks)
-        ) as audio:
-            async for pcm in audio:
-                yield pcm
+        config = config.with_mode(Mode.SERVER_COMMIT)
+        return self._utterance(config, _session_settings(config), text_chunks, on_usage, None)
 
     async def _utterance(
-        self, config: SessionConfig, text_chunks: AsyncIterable[str]
+        self,
+        config: SessionConfig,
+        session: dict[str, object],
+        text_chunks: AsyncIterable[str],
+        on_usage: UsageCallback | None,
+        deadline: float | None,
     ) -> AsyncGenerator[bytes]:
         """Run one session, on a spare socket if there is one.
 
@@ -134,9 +148,6 @@ class RealtimeClient:
         dead falls back to a fresh connection without using that retry. Audio is never repeated:
         nothing is retried once some has been yielded.
         """
-        model = model_info(config.model)
-        config.validate(model)
-        session = config.to_session(model)
         feed = TextFeed(text_chunks)
         reader = asyncio.create_task(feed.run(), name="qwen_tts_text_feed")
         try:
@@ -145,7 +156,9 @@ class RealtimeClient:
             while True:
                 try:
                     async with contextlib.aclosing(
-                        self._session_audio(config, session, feed, attempt)
+                        self._session_audio(
+                            config, session, feed, attempt, on_usage=on_usage, deadline=deadline
+                        )
                     ) as audio:
                         async for pcm in audio:
                             if not attempt.produced:
@@ -176,29 +189,44 @@ class RealtimeClient:
         session: dict[str, object],
         feed: TextFeed,
         attempt: _Attempt,
+        *,
+        on_usage: UsageCallback | None,
+        deadline: float | None,
     ) -> AsyncGenerator[bytes]:
         conn = await self._spares.claim(config.model) if attempt.use_spare else None
         attempt.from_spare = conn is not None
         if conn is None:
             conn = await self._connect(config.model)
+        meter = AudioMeter(config.response_format, config.sample_rate)
+        if deadline is not None:
+            conn.end_by(deadline)
         try:
             sender = asyncio.create_task(
-                _send_input(conn, config.mode, session, feed), name="qwen_tts_sender"
+                _send_input(conn, config.mode, session, feed, meter), name="qwen_tts_sender"
             )
             try:
                 align = config.response_format == "pcm"
-                async with contextlib.aclosing(conn.audio(align=align)) as audio:
+                audio = conn.audio(meter, align=align, on_usage=on_usage)
+                async with contextlib.aclosing(audio):
                     async for pcm in audio:
                         yield pcm
             finally:
                 sender.cancel()
                 await asyncio.wait((sender,))
         finally:
+            self.skipped_frames += conn.bad_frames
             await conn.close()
 
 
+def _session_settings(config: SessionConfig) -> dict[str, object]:
+    """Return the `session` of `session.update`; raise `InvalidOptionError` for a bad option."""
+    model = model_info(config.model)
+    config.validate(model)
+    return config.to_session(model)
+
+
 async def _send_input(
-    conn: Connection, mode: Mode, session: dict[str, Any], feed: TextFeed
+    conn: Connection, mode: Mode, session: dict[str, Any], feed: TextFeed, meter: AudioMeter
 ) -> None:
     """Send the settings, every piece of text as it arrives, then the end of input.
 
@@ -209,6 +237,7 @@ async def _send_input(
         await conn.send("session.update", session=session)
         async for text in feed.follow():
             await conn.send("input_text_buffer.append", text=text)
+            meter.characters += len(text)
         if not feed.has_speech:
             raise EmptyTextError("nothing to speak")  # noqa: TRY301 - ends the session like any failure
         if mode is Mode.COMMIT:

@@ -53,6 +53,9 @@ def normalize_endpoint(raw: str) -> str:
         url = URL(text)
     except ValueError as err:
         raise InvalidEndpointError(f"not a URL: {raw!r}") from err
+    if url.user is not None or url.password is not None:
+        # The key goes in a header; aiohttp refuses to add credentials from the URL to it.
+        raise InvalidEndpointError("the endpoint must not hold a user name or password")
     if url.scheme not in ("ws", "wss") or not url.host:
         raise InvalidEndpointError("the endpoint must be a ws:// or wss:// URL with a host")
     if url.scheme == "ws" and not is_loopback(url.host):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
+import ssl
 from typing import Any, Final
 
 import aiohttp
 
-AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "AccessDenied", "Arrearage", "Unauthorized"})
-RATE_LIMIT_CODES: Final = frozenset(
-    {"Throttling", "Throttling.RateQuota", "Throttling.AllocationQuota"}
-)
+AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "Unauthorized"})
+# The key is fine but the account cannot use the service: fixed in the vendor's console, not by
+# entering the key again.
+ACCOUNT_ERROR_CODES: Final = frozenset({"Arrearage", "AccessDenied", "Throttling.AllocationQuota"})
+RATE_LIMIT_CODES: Final = frozenset({"Throttling", "Throttling.RateQuota"})
 
 
 class RealtimeError(Exception):
@@ -49,12 +52,38 @@ class AuthenticationError(RealtimeError):
     """The service refused the API key (bad key, or a key of another region)."""
 
 
+class AccountError(RealtimeError):
+    """The key was accepted but the account cannot use the service (unpaid, not activated...).
+
+    `code` is one of `ACCOUNT_ERROR_CODES`.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ConnectReason(StrEnum):
+    """Why a connection could not be made."""
+
+    REFUSED = "refused"  # nothing listens at that host and port
+    DNS = "dns"  # the host name does not resolve
+    TLS = "tls"  # the TLS handshake or the certificate failed
+    TLS_MISMATCH = "tls_mismatch"  # wss:// to a plain server, or ws:// to a TLS one
+    HTTP = "http"  # the server answered the upgrade with an HTTP error
+    OTHER = "other"
+
+
 class ConnectError(RealtimeError):
     """The endpoint could not be reached, or refused the handshake for another reason."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, reason: ConnectReason | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason or (ConnectReason.HTTP if status is not None else ConnectReason.OTHER)
 
 
 class ServiceError(RealtimeError):
@@ -92,17 +121,58 @@ class ResponseTimeoutError(RealtimeError):
 
     def __init__(self, stage: str, seconds: float) -> None:
         super().__init__(f"no {stage} within {seconds:g} s")
-        self.stage = stage  # "connect", "first_audio" or "audio"
+        # "connect", "first_audio", "audio" (silence, or audio slower than it plays), "send"
+        # (the service stopped reading) or "synthesize" (the whole session took too long).
+        self.stage = stage
         self.seconds = seconds
 
 
+class AudioLimitError(RealtimeError):
+    """The service sent more audio than the text can need."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"more than {seconds:g} s of audio for this text")
+        self.seconds = seconds
+
+
+class IncompleteAudioError(RealtimeError):
+    """The session ended without proving that every response was complete."""
+
+
 def error_from_connect_failure(err: BaseException, connect_timeout: float) -> RealtimeError:
-    """Map an exception of the WebSocket handshake onto a typed error."""
+    """Map any exception of the WebSocket handshake onto a typed error.
+
+    Call it outside the `except` block that caught `err` (and do not chain): aiohttp's handshake
+    errors hold the request headers, and so the API key.
+    """
     if isinstance(err, aiohttp.WSServerHandshakeError):
         return error_from_handshake(err.status, err.message)
     if isinstance(err, TimeoutError):
         return ResponseTimeoutError("connect", connect_timeout)
-    return ConnectError(f"cannot connect: {type(err).__name__}: {err}")
+    reason = _connect_reason(err)
+    return ConnectError(f"cannot connect ({reason}): {type(err).__name__}", reason=reason)
+
+
+def _connect_reason(err: BaseException) -> ConnectReason:
+    if isinstance(err, aiohttp.ClientConnectorDNSError):
+        return ConnectReason.DNS
+    if isinstance(err, aiohttp.ClientConnectorError) and isinstance(
+        err.os_error, ConnectionRefusedError
+    ):
+        return ConnectReason.REFUSED
+    if isinstance(err, ConnectionRefusedError):
+        return ConnectReason.REFUSED
+    causes = (err, getattr(err, "os_error", None), err.__cause__)
+    for cause in causes:
+        if isinstance(cause, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(cause):
+            return ConnectReason.TLS_MISMATCH
+    if isinstance(err, aiohttp.ClientSSLError) or any(isinstance(c, ssl.SSLError) for c in causes):
+        return ConnectReason.TLS
+    if isinstance(err, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return ConnectReason.TLS_MISMATCH  # a TLS server hangs up on a plain-text request
+    if isinstance(err, aiohttp.ClientResponseError) and err.status == 400:
+        return ConnectReason.TLS_MISMATCH  # nginx & co: "plain HTTP request sent to HTTPS port"
+    return ConnectReason.OTHER
 
 
 def error_from_send_failure(err: BaseException, *, session_accepted: bool) -> RealtimeError:
@@ -149,6 +219,8 @@ def error_from_event(event: Mapping[str, Any]) -> RealtimeError:
     }
     if code in AUTH_ERROR_CODES:
         return AuthenticationError(f"{code}: {message}")
+    if code in ACCOUNT_ERROR_CODES:
+        return AccountError(code, message)
     if code in RATE_LIMIT_CODES:
         return RateLimitError(code, message, **kwargs)
     return ServiceError(code, message, **kwargs)

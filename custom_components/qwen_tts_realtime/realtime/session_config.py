@@ -47,6 +47,10 @@ class SessionConfig:
 
     def validate(self, model: ModelInfo) -> None:
         """Raise `InvalidOptionError` for any value the protocol or the model rejects."""
+        for name in ("voice", "instructions"):
+            value = getattr(self, name)
+            if value is not None and not _is_sendable_text(value):
+                raise InvalidOptionError(name, "…", "not text that can be sent")
         if not self.voice.strip():
             raise InvalidOptionError("voice", self.voice, "empty")
         if self.language_type not in (*LANGUAGE_TYPES.values(), AUTO_LANGUAGE_TYPE):
@@ -93,6 +97,17 @@ class SessionConfig:
             if self.optimize_instructions:
                 session["optimize_instructions"] = True
         return session
+
+
+def _is_sendable_text(value: object) -> bool:
+    """Return True for a string JSON can carry as UTF-8 (no lone surrogates)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_range(

@@ -3,8 +3,8 @@
 A spare is connected but idle: `session.update` goes out only when an utterance takes it, it
 carries one session and is closed like any other connection. Taking a spare opens its
 replacement at once; a spare nobody took for `idle_timeout` seconds is closed and not replaced
-until the next utterance of its model. The spare keeps one receive pending so that a server-side
-close is noticed while it waits.
+until the next utterance of its model. The spare's reader notices while it waits when the service
+closes it or sends anything but `session.created`: such a spare is dropped.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class SparePool:
     async def _open(self, spare: _Spare) -> Connection:
         conn = await self._connect(spare.model)
         spare.conn = conn
-        conn.watch(lambda: self._drop(spare, "closed by the service"))
+        conn.watch(lambda: self._drop(spare, "closed, or unexpected frames"))
         if self._spares.get(spare.model) is spare:  # idle from now on, unless already taken
             loop = asyncio.get_running_loop()
             spare.expiry = loop.call_later(self._idle_timeout, self._drop, spare, "idle")

@@ -1,0 +1,53 @@
+"""Frames of a hostile or broken service, for the fault kinds that send more than one event.
+
+Each function returns the raw text frames a fault sends, possibly forever; the connection's writer
+sends them one by one, as fast as the client reads them (or paced by `Fault.seconds`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncGenerator
+import json
+import uuid
+
+from .scenario import Fault
+
+_TICK = 0.01  # default pause between the frames of a trickle or of endless noise
+
+
+def _event(event_type: str, **fields: object) -> str:
+    return json.dumps({"event_id": f"event_{uuid.uuid4().hex[:24]}", "type": event_type, **fields})
+
+
+def _delta(audio: bytes) -> str:
+    return _event("response.audio.delta", delta=base64.b64encode(audio).decode("ascii"))
+
+
+async def frames(fault: Fault) -> AsyncGenerator[str]:
+    """Yield the frames of a `noise`, `trickle`, `endless` or `huge` fault."""
+    pause = _TICK if fault.seconds is None else fault.seconds
+    match fault.kind:
+        case "noise":  # events the client does not know, forever
+            unknown = {"type": "response.text.delta", "delta": "…"}
+            frame = fault.frame if isinstance(fault.frame, dict) else unknown
+            while True:
+                yield json.dumps(frame)
+                await asyncio.sleep(pause)
+        case "trickle":  # deltas of less than one 16-bit sample, forever
+            while True:
+                yield _delta(b"\x01")
+                await asyncio.sleep(pause)
+        case "endless":  # audio that never ends (no response.done), as fast as it is read
+            chunk = _delta(bytes(4800))
+            while True:
+                yield chunk
+                await asyncio.sleep(0)
+        case "huge":  # one text frame of `size` bytes: a delta far larger than real ones
+            yield _delta(bytes(fault.size * 3 // 4))
+        case "malformed":  # `repeat` undecodable frames
+            for _ in range(fault.repeat):
+                yield '{"type": "response.audio.delta", "delta": '
+        case _:  # pragma: no cover - the caller only passes the kinds above
+            raise ValueError(fault.kind)
