@@ -108,6 +108,11 @@ class Connection:
         """Return True once the socket is closed, failed, or no longer read."""
         return self._ws.closed or self._failure is not None or self._reader.done()
 
+    @property
+    def close_code(self) -> int | None:
+        """Return the WebSocket close code once closed (1006: closed without a handshake)."""
+        return self._ws.close_code
+
     # --- spare sockets ---------------------------------------------------------------------
 
     def watch(self, on_lost: Callable[[], None]) -> None:

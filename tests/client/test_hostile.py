@@ -1,0 +1,124 @@
+"""The client's side of a hostile service: eager checks, usage reports, a clean close."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from custom_components.qwen_tts_realtime.realtime import (
+    AuthenticationError,
+    EmptyTextError,
+    IncompleteAudioError,
+    InvalidOptionError,
+    RealtimeClient,
+    Timeouts,
+)
+from custom_components.qwen_tts_realtime.realtime.connection import Connection
+from custom_components.qwen_tts_realtime.realtime.limits import AudioMeter
+from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
+
+from .common import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, chunks, config, speak
+from .conftest import ClientFactory
+
+
+async def test_usage_is_reported_once_per_completed_response(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    usage: list[int | None] = []
+
+    await speak(client.stream(CONFIG, chunks(TWO_SENTENCES), on_usage=usage.append))
+
+    sentences = ["The first sentence.", "The second sentence."]
+    assert usage == [billed_characters(sentence) for sentence in sentences]
+
+
+async def test_usage_without_characters_is_reported_as_none(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    usage: list[int | None] = []
+
+    await speak(client.synthesize(config(model="qwen-tts-realtime"), "Hi.", on_usage=usage.append))
+
+    assert usage == [None]  # this model reports tokens
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [config(voice="Cherry\ud800"), config(volume=float("inf")), config(speech_rate=True)],
+    ids=["lone-surrogate", "infinite", "boolean"],
+)
+async def test_bad_options_fail_before_any_socket_opens(
+    emulator: Emulator, client: RealtimeClient, bad: object
+) -> None:
+    with pytest.raises(InvalidOptionError):
+        client.synthesize(bad, "Hi.")  # type: ignore[arg-type]
+    with pytest.raises(InvalidOptionError):
+        client.stream(bad, chunks("Hi."))  # type: ignore[arg-type]
+    with pytest.raises(EmptyTextError):
+        client.synthesize(CONFIG, " \n")
+
+    assert emulator.handshake_attempts == 0
+
+
+async def test_session_finished_before_the_text_is_complete_is_an_error(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("finish", "after_response_done", response=0)]
+    )
+    held = asyncio.Event()
+
+    async def text() -> AsyncIterator[str]:
+        yield "The first sentence. "
+        await held.wait()
+        yield "The second sentence."
+
+    with pytest.raises(IncompleteAudioError):
+        await speak(client.stream(CONFIG, text()))
+    await emulator.wait_idle()
+
+
+async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    timeouts = Timeouts(first_audio=0.05, audio=0.05)
+    async with aiohttp.ClientSession() as http:
+        conn = await Connection.open(
+            http, f"{emulator.url}?model={MODEL}", {"Authorization": f"Bearer {KEY}"}, timeouts
+        )
+        meter = AudioMeter("pcm", 24000)
+
+        async def send_slowly() -> None:
+            await conn.send("session.update", session={"mode": "commit"})
+            await asyncio.sleep(0.3)  # longer than every timer: the text source is slow
+            await conn.send("input_text_buffer.append", text="Hi.")
+            await conn.send("input_text_buffer.commit")
+            await conn.send("session.finish")
+            conn.mark_input_done()
+
+        sender = asyncio.create_task(send_slowly())
+        await speak(conn.audio(meter))
+        await sender
+        await conn.close()
+
+    assert conn.close_code == 1000  # not 1006: the closing handshake completed
+
+
+async def test_handshake_error_chain_holds_no_key(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-other"}))
+    client = make_client()
+
+    with pytest.raises(AuthenticationError) as raised:
+        await speak(client.synthesize(CONFIG, "Hi."))
+
+    error: BaseException | None = raised.value
+    while error is not None:
+        assert KEY not in repr(vars(error)) + repr(error)
+        assert error.__cause__ is None
+        error = error.__context__
