@@ -27,6 +27,8 @@ from custom_components.qwen_tts_realtime.const import (
 )
 from qwen_tts_emulator import Emulator, Scenario
 
+pytest_plugins = ["tests.translations_check"]  # every translation key a test produces exists
+
 API_KEY = "sk-test-0123456789abcdef"
 PROFILE: dict[str, Any] = {
     CONF_MODEL: "qwen3-tts-flash-realtime",
