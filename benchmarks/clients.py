@@ -16,7 +16,6 @@ import contextlib
 import importlib.util
 import io
 import json
-from pathlib import Path
 import threading
 import time
 from types import ModuleType
@@ -33,8 +32,7 @@ from dashscope.audio.qwen_tts_realtime import (
 
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient, SessionConfig
 
-REPO = Path(__file__).resolve().parents[1]
-VOICE = "Cherry"
+from .common import REPO, VOICE
 
 
 async def one_chunk(text: str) -> AsyncIterator[str]:

@@ -1,11 +1,11 @@
-"""Fixtures of the Home Assistant path benchmark (benchmarks/ha_path.py, run by run.py)."""
+"""Fixtures of the Home Assistant path benchmark (benchmarks/ha_session.py, run by ha_path.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 # The same Home Assistant set-up as the tests: the integration loadable, the TTS cache in tmp.
-from tests.conftest import auto_enable_custom_integrations, tts_cache_dir
+from tests.ha_fixtures import auto_enable_custom_integrations, tts_cache_dir
 
 __all__ = ["auto_enable_custom_integrations", "tts_cache_dir"]
 

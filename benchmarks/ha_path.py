@@ -1,110 +1,62 @@
-"""TTFA through Home Assistant's own TTS path: TTS manager → our entity → first audio bytes.
-
-Run by benchmarks/run.py (`python -m pytest benchmarks/ha_path.py`), which passes the settings
-in QWEN_TTS_BENCH_* variables and reads the JSON written to QWEN_TTS_BENCH_OUT.
-"""
+"""TTFA through Home Assistant's TTS path: ha_session.py in Home Assistant's test harness."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
-import time
+import subprocess
+import sys
+import tempfile
+from typing import Any
 
-from homeassistant.components import tts
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient
-from qwen_tts_emulator import Emulator, Scenario
-from tests.conftest import API_KEY, make_entry
-
-MODEL = "qwen3-tts-flash-realtime"
-ENGINE = "tts.qwen_tts"
-
-type TtsOptions = dict[str, str | int]
+from .common import REPO, Settings, median, ms, p95
+from .table import table
 
 
-def setting(name: str, default: float) -> float:
-    return float(os.environ.get(f"QWEN_TTS_BENCH_{name}", default))
-
-
-async def first_audio(hass: HomeAssistant, message: str, options: TtsOptions) -> float:
-    """Ask the TTS manager for a stream, as tts.speak and Assist do; return its TTFA."""
-    start = time.perf_counter()
-    stream = tts.async_create_stream(hass, ENGINE, "en", options)
-    stream.async_set_message(message)
-    first: float | None = None
-    async for chunk in stream.async_stream_result():
-        if first is None and chunk:
-            first = time.perf_counter() - start
-    assert first is not None
-    return first
-
-
-async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
-    rounds = int(setting("ROUNDS", 15))
-    scenario = Scenario(
-        api_keys=frozenset({API_KEY}),
-        handshake_delay=setting("HANDSHAKE_DELAY", 0.15),
-        first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
-        realtime_factor=setting("REALTIME_FACTOR", 0.1),
-    )
-    async with Emulator(scenario) as emu:
-        entry = make_entry(emu)  # the tests' entry: the profile of the first config flow
-        assert await async_setup_component(hass, "tts", {})
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        client: RealtimeClient = entry.runtime_data
-        await asyncio.sleep(0.5)  # a spare, if the integration keeps one, is connected by now
-        warm_by_integration = client.has_spare(MODEL)
-
-        results: dict[str, list[float]] = {}
-        counter = 0
-
-        async def run(label: str, options: TtsOptions, warm: bool) -> None:
-            nonlocal counter
-            values = results.setdefault(label, [])
-            for round_ in range(rounds + 1):  # round 0 warms code paths up, not counted
-                if warm:
-                    async with asyncio.timeout(10):
-                        while not client.has_spare(MODEL):  # noqa: ASYNC110
-                            await asyncio.sleep(0.002)
-                counter += 1
-                message = f"Turning on the living room lights, request {counter}."
-                value = await first_audio(hass, message, options)
-                if round_:
-                    values.append(value)
-
-        wav: TtsOptions = {"preferred_format": "wav"}
-        mp3: TtsOptions = {"preferred_format": "mp3"}  # what tts.speak gets when it names no format
-        # A bitrate makes Home Assistant run ffmpeg whatever the entity returns: the entity then
-        # asks for PCM and Home Assistant encodes the mp3, which is what it did before the
-        # service-encoded path existed.
-        mp3_ffmpeg: TtsOptions = {"preferred_format": "mp3", "preferred_bitrate": 128}
-        rows = (
-            ("WAV (no conversion)", wav),
-            ("MP3 encoded by the service (passed through)", mp3),
-            ("MP3 encoded by Home Assistant's ffmpeg", mp3_ffmpeg),
+def measure(s: Settings) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ha.json"
+        env = {
+            **os.environ,
+            "QWEN_TTS_BENCH_OUT": str(out),
+            "QWEN_TTS_BENCH_ROUNDS": str(s.ha_rounds),
+            "QWEN_TTS_BENCH_HANDSHAKE_DELAY": str(s.handshake_delay),
+            "QWEN_TTS_BENCH_FIRST_AUDIO_DELAY": str(s.first_audio_delay),
+            "QWEN_TTS_BENCH_REALTIME_FACTOR": str(s.realtime_factor),
+        }
+        command = [
+            sys.executable, "-m", "pytest", "benchmarks/ha_session.py",
+            "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header",
+        ]  # fmt: skip
+        proc = subprocess.run(
+            command, check=False, cwd=REPO, env=env, capture_output=True, text=True
         )
-        if not warm_by_integration:
-            client.keep_warm([MODEL])
-        for label, options in rows:
-            await run(f"warm, {label}", options, warm=True)
-        await client.close()  # no spare from here on: every utterance shakes hands
-        for label, options in rows:
-            await run(f"cold, {label}", options, warm=False)
+        if proc.returncode != 0 or not out.exists():
+            sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+            return {"error": f"pytest exited with {proc.returncode}"}
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
 
-        note = (
-            "The integration keeps a warm spare by default (the warm rows); the cold rows were "
-            "measured after closing the spares."
-            if warm_by_integration
-            else "The integration kept no spare: the benchmark called `keep_warm` for warm rows."
-        )
-        await client.close()
-        assert await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
-    out = Path(os.environ.get("QWEN_TTS_BENCH_OUT", "ha_path.json"))
-    await asyncio.to_thread(out.write_text, json.dumps({"ttfa": results, "note": note}))
+
+def section(ha: dict[str, Any] | None) -> list[str]:
+    blocks = ["## Through Home Assistant's TTS path"]
+    if ha is None:
+        return [*blocks, "Skipped (`--skip-ha`)."]
+    if "error" in ha:
+        return [*blocks, f"Failed: {ha['error']}."]
+    return [
+        *blocks,
+        "`tts.async_create_stream` → `async_set_message` → `async_stream_result()` until the "
+        "first bytes: the TTS manager, our entity, our client, the emulator in Home "
+        "Assistant's own event loop (pytest-homeassistant-custom-component). Each utterance "
+        f"has a new text, so the cache never answers. {ha['note']}",
+        table(
+            ("path", "utterances", "median ms", "p95 ms"),
+            [
+                (name, len(values), ms(median(values)), ms(p95(values)))
+                for name, values in ha["ttfa"].items()
+            ],
+            "lrrr",
+        ),
+    ]

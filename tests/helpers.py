@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +11,21 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from qwen_tts_emulator import Emulator, SessionRecord
+from qwen_tts_emulator import Emulator
+
+from .sessions import all_closed, eventually, utterances
+
+__all__ = [
+    "ENTITY_ID",
+    "PLAYER",
+    "eventually",
+    "fetch_url_audio",
+    "pcm_of",
+    "speak_on_player",
+    "stream_audio",
+    "utterances",
+    "utterances_closed",
+]
 
 ENTITY_ID = "tts.qwen_tts"
 PLAYER = "media_player.kitchen"
@@ -82,21 +94,9 @@ async def stream_audio(
     return b"".join([chunk async for chunk in stream.async_stream_result()])
 
 
-def utterances(emulator: Emulator) -> list[SessionRecord]:
-    """Sessions that were asked to speak (the setup check and idle spares only shake hands)."""
-    return [s for s in emulator.sessions if any(e.type == "session.update" for e in s.received)]
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait until `condition()` holds (for state that offers no event); fail after two seconds."""
-    async with asyncio.timeout(2):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-
-
 async def utterances_closed(emulator: Emulator) -> None:
     """Wait until every socket that was asked to speak is closed.
 
     A loaded entry legitimately keeps one idle spare socket per model open.
     """
-    await eventually(lambda: all(record.closed_at is not None for record in utterances(emulator)))
+    await eventually(lambda: all_closed(utterances(emulator)))

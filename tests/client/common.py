@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig
-from qwen_tts_emulator import Emulator, SessionRecord
+from qwen_tts_emulator import SessionRecord
 
 KEY = "sk-client-test-0123456789"
 KEYS = frozenset({KEY})
@@ -34,13 +33,6 @@ async def chunks(*pieces: str) -> AsyncIterator[str]:
         yield piece
 
 
-async def until(condition: Callable[[], bool], limit: float = 5.0) -> None:
-    """Wait until `condition()` holds (a guard against hanging, not a timing assertion)."""
-    async with asyncio.timeout(limit):
-        while not condition():  # noqa: ASYNC110 - the emulator's records have no events to await
-            await asyncio.sleep(0.005)
-
-
 def appends(record: SessionRecord) -> list[str]:
     """Return the texts of the session's `input_text_buffer.append` events, in order."""
     return [e.payload["text"] for e in record.received if e.type == "input_text_buffer.append"]
@@ -51,21 +43,11 @@ def session_update(record: SessionRecord) -> dict[str, Any]:
     return next(e.payload["session"] for e in record.received if e.type == "session.update")
 
 
-def updated(emulator: Emulator) -> list[SessionRecord]:
-    """Return the sessions that received a `session.update` (the ones that carried speech)."""
-    return [r for r in emulator.sessions if "session.update" in r.received_types()]
-
-
 def config(**changes: Any) -> SessionConfig:
     """Return the default test config with `changes`."""
     values: dict[str, Any] = {"model": MODEL, "voice": "Cherry", **changes}
     mode = values.pop("mode", Mode.COMMIT)
     return SessionConfig(mode=mode, **values)
-
-
-def all_closed(records: Iterable[SessionRecord]) -> bool:
-    """Return True when every session is closed."""
-    return all(r.closed_at is not None for r in records)
 
 
 async def collect_into(audio: AsyncGenerator[bytes], received: list[bytes]) -> None:

@@ -12,7 +12,8 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from qwen_tts_emulator import Emulator, Scenario
 
-from .common import CONFIG, KEYS, TWO_SENTENCES, chunks, until
+from ..sessions import eventually
+from .common import CONFIG, KEYS, TWO_SENTENCES, chunks
 
 # Paced in real time, so the session is far from over when the consumer stops.
 PACED = Scenario(api_keys=KEYS, realtime_factor=1.0, delta_bytes=960)
@@ -95,7 +96,7 @@ async def test_task_cancelled_while_waiting_for_first_audio_closes_the_socket(
     emulator.scenario = Scenario(api_keys=KEYS, first_audio_delay=30.0)
 
     task = asyncio.create_task(anext(client.synthesize(CONFIG, "Hi.")))
-    await until(lambda: bool(emulator.sessions) and emulator.sessions[0].segments == ["Hi."])
+    await eventually(lambda: bool(emulator.sessions) and emulator.sessions[0].segments == ["Hi."])
     task.cancel()
     await asyncio.wait((task,))
     await emulator.wait_idle()
@@ -124,7 +125,7 @@ async def test_task_cancelled_while_the_text_source_waits_closes_the_socket(
             pass
 
     task = asyncio.create_task(consume())
-    await until(lambda: bool(emulator.sessions) and bool(emulator.sessions[0].pcm))
+    await eventually(lambda: bool(emulator.sessions) and bool(emulator.sessions[0].pcm))
     task.cancel()
     await asyncio.wait((task,))
     await emulator.wait_idle()
@@ -139,7 +140,7 @@ async def test_task_cancelled_during_the_handshake_leaves_nothing_open(
     emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.2)
 
     task = asyncio.create_task(anext(client.synthesize(CONFIG, "Hi.")))
-    await until(lambda: emulator.handshake_attempts == 1)
+    await eventually(lambda: emulator.handshake_attempts == 1)
     task.cancel()
     await asyncio.wait((task,))
     # The emulator finishes its handshake delay, then finds the client gone.

@@ -13,6 +13,7 @@ from custom_components.qwen_tts_realtime.realtime import EmptyTextError, Realtim
 from custom_components.qwen_tts_realtime.realtime.text_feed import MAX_APPEND_CHARS
 from qwen_tts_emulator import Emulator, Scenario, render_pcm
 
+from ..sessions import eventually
 from .common import (
     CONFIG,
     KEYS,
@@ -22,7 +23,6 @@ from .common import (
     collect,
     config,
     speak,
-    until,
 )
 
 
@@ -78,7 +78,7 @@ async def test_each_chunk_goes_on_the_wire_as_it_arrives(
             yield piece
             # The next chunk comes only once the service has this one: a client that buffered
             # text would never get here.
-            await until(partial(arrived, piece))
+            await eventually(partial(arrived, piece))
 
     def arrived(piece: str) -> bool:
         return bool(emulator.sessions) and piece in appends(emulator.sessions[0])

@@ -13,16 +13,14 @@ from custom_components.qwen_tts_realtime.realtime import (
 )
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
+from ..sessions import all_closed, eventually, utterances
 from .common import (
     CONFIG,
     INSTRUCT_MODEL,
     KEYS,
     MODEL,
-    all_closed,
     config,
     speak,
-    until,
-    updated,
 )
 from .conftest import ClientFactory
 
@@ -30,7 +28,7 @@ from .conftest import ClientFactory
 async def warm_up(client: RealtimeClient, *models: str, idle_timeout: float = 60.0) -> None:
     """Enable spares for `models` and wait until each one is connected."""
     client.keep_warm(models or (MODEL,), idle_timeout)
-    await until(lambda: all(client.has_spare(m) for m in models or (MODEL,)))
+    await eventually(lambda: all(client.has_spare(m) for m in models or (MODEL,)))
 
 
 async def test_utterance_takes_the_spare_without_a_handshake(
@@ -44,7 +42,7 @@ async def test_utterance_takes_the_spare_without_a_handshake(
 
     spare = emulator.sessions[0]
     assert handshakes == 1
-    assert updated(emulator) == [spare]  # the speech went over the socket opened ahead
+    assert utterances(emulator) == [spare]  # the speech went over the socket opened ahead
     assert spare.received_types()[0] == "session.update"
     assert audio == spare.pcm
     # The only handshake since is the replacement's, which carries no session.
@@ -57,7 +55,7 @@ async def test_spare_is_replaced_after_use(emulator: Emulator, client: RealtimeC
     await warm_up(client)
 
     await speak(client.synthesize(CONFIG, "Hello."))
-    await until(lambda: client.has_spare(MODEL))
+    await eventually(lambda: client.has_spare(MODEL))
 
     replacement = emulator.sessions[1]
     assert emulator.open_connections == 1
@@ -72,10 +70,10 @@ async def test_spare_is_never_reused_for_a_second_session(
     await warm_up(client)
 
     first = await speak(client.synthesize(CONFIG, "First."))
-    await until(lambda: client.has_spare(MODEL))
+    await eventually(lambda: client.has_spare(MODEL))
     second = await speak(client.synthesize(CONFIG, "Second."))
 
-    sessions = updated(emulator)
+    sessions = utterances(emulator)
     assert [s.index for s in sessions] == [0, 1]  # each utterance on its own socket
     assert all(s.received_types().count("session.update") == 1 for s in sessions)
     assert all_closed(sessions)
@@ -105,10 +103,10 @@ async def test_next_utterance_after_idle_goes_cold_and_opens_a_spare(
     await emulator.wait_idle()
 
     await speak(client.synthesize(CONFIG, "Hello."))
-    await until(lambda: emulator.handshake_attempts == 3)
+    await eventually(lambda: emulator.handshake_attempts == 3)
 
     idle, cold, spare = emulator.sessions
-    assert updated(emulator) == [cold]
+    assert utterances(emulator) == [cold]
     assert idle.received == spare.received == []
 
 
@@ -119,15 +117,15 @@ async def test_spare_closed_by_the_service_is_noticed_and_dropped(
         api_keys=KEYS, faults=[Fault("close", "after_created", connection=0, close_code=1001)]
     )
     client.keep_warm([MODEL])
-    await until(lambda: emulator.connections_total == 1)
+    await eventually(lambda: emulator.connections_total == 1)
     await emulator.wait_idle()
-    await until(lambda: not client.has_spare(MODEL))
+    await eventually(lambda: not client.has_spare(MODEL))
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
-    await until(lambda: client.has_spare(MODEL))
+    await eventually(lambda: client.has_spare(MODEL))
 
     fresh = emulator.sessions[1] if emulator.sessions[1].received else emulator.sessions[2]
-    assert updated(emulator) == [fresh]
+    assert utterances(emulator) == [fresh]
     assert audio == fresh.pcm
     assert emulator.sessions[0].received == []
 
@@ -144,11 +142,11 @@ async def test_spare_that_gets_an_error_while_idle_is_dropped(
 ) -> None:
     emulator.scenario = Scenario(api_keys=KEYS, faults=[fault])
     client.keep_warm([MODEL])
-    await until(lambda: bool(emulator.sessions) and emulator.sessions[0].closed_at is not None)
+    await eventually(lambda: bool(emulator.sessions) and emulator.sessions[0].closed_at is not None)
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
 
-    (used,) = updated(emulator)
+    (used,) = utterances(emulator)
     assert used.index != 0
     assert audio == used.pcm
     assert emulator.sessions[0].closed_by_client is True
@@ -163,9 +161,9 @@ async def test_spare_that_dies_when_taken_falls_back_to_a_fresh_connection(
     await warm_up(client)
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
-    await until(lambda: client.has_spare(MODEL))
+    await eventually(lambda: client.has_spare(MODEL))
 
-    spare, *others = updated(emulator)
+    spare, *others = utterances(emulator)
     assert spare.index == 0
     assert spare.pcm == b""
     assert len(others) == 1
@@ -191,7 +189,7 @@ async def test_dead_spare_does_not_use_up_the_retry(
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
 
-    attempts = updated(emulator)
+    attempts = utterances(emulator)
     assert [r.pcm == b"" for r in attempts] == [True, True, False]
     assert attempts[-1].index == 3
     assert audio == attempts[-1].pcm
@@ -208,7 +206,7 @@ async def test_spare_that_never_answers_falls_back(
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
 
-    spare, fresh = updated(emulator)
+    spare, fresh = utterances(emulator)
     assert spare.index == 0
     assert spare.pcm == b""
     assert audio == fresh.pcm
@@ -222,7 +220,7 @@ async def test_utterance_waits_for_a_spare_still_connecting(
 
     await speak(client.synthesize(CONFIG, "Hello."))
 
-    assert [r.index for r in updated(emulator)] == [0]  # the spare's own handshake
+    assert [r.index for r in utterances(emulator)] == [0]  # the spare's own handshake
     assert emulator.handshake_attempts == 2
 
 
@@ -232,7 +230,7 @@ async def test_spare_that_cannot_connect_leaves_the_error_to_the_utterance(
     emulator.scenario = Scenario(api_keys=KEYS)
     client = make_client("sk-wrong")
     client.keep_warm([MODEL])
-    await until(lambda: emulator.handshakes_rejected == 1)
+    await eventually(lambda: emulator.handshakes_rejected == 1)
 
     with pytest.raises(AuthenticationError):
         await speak(client.synthesize(CONFIG, "Hello."))
@@ -261,7 +259,7 @@ async def test_spares_are_per_model(emulator: Emulator, client: RealtimeClient) 
 
     await speak(client.synthesize(config(model=INSTRUCT_MODEL), "Hello."))
 
-    (used,) = updated(emulator)
+    (used,) = utterances(emulator)
     assert used.model == INSTRUCT_MODEL
     assert used.index in (0, 1)  # one of the two spares opened ahead
 
@@ -273,7 +271,7 @@ async def test_model_no_longer_kept_warm_loses_its_spare(
     await warm_up(client, MODEL, INSTRUCT_MODEL)
 
     client.keep_warm([INSTRUCT_MODEL])
-    await until(lambda: emulator.open_connections == 1)
+    await eventually(lambda: emulator.open_connections == 1)
 
     assert not client.has_spare(MODEL)
     assert client.has_spare(INSTRUCT_MODEL)
@@ -299,7 +297,7 @@ async def test_close_while_a_spare_is_connecting(
 ) -> None:
     emulator.scenario = Scenario(api_keys=KEYS, handshake_delay=0.1)
     client.keep_warm([MODEL])
-    await until(lambda: emulator.handshake_attempts == 1)
+    await eventually(lambda: emulator.handshake_attempts == 1)
 
     await client.close()
     await asyncio.sleep(0.15)  # the emulator's handler ends its delay and finds the client gone
@@ -330,7 +328,7 @@ async def test_client_works_cold_after_close(emulator: Emulator, client: Realtim
     audio = await speak(client.synthesize(CONFIG, "Hello."))
     await emulator.wait_idle()
 
-    assert audio == updated(emulator)[0].pcm
+    assert audio == utterances(emulator)[0].pcm
     assert emulator.handshake_attempts == 2  # the old spare and this utterance; no new spare
 
 
@@ -341,7 +339,7 @@ async def test_cancelled_while_waiting_for_a_connecting_spare(
     client.keep_warm([MODEL])
 
     task = asyncio.create_task(speak(client.synthesize(CONFIG, "Hello.")))
-    await until(lambda: emulator.handshake_attempts == 2)  # the spare and its replacement
+    await eventually(lambda: emulator.handshake_attempts == 2)  # the spare and its replacement
     task.cancel()
     await asyncio.wait((task,))
     await client.close()
@@ -349,7 +347,7 @@ async def test_cancelled_while_waiting_for_a_connecting_spare(
     await emulator.wait_idle()
 
     assert task.cancelled()
-    assert updated(emulator) == []
+    assert utterances(emulator) == []
 
 
 async def test_cancelled_just_as_the_spare_connects_closes_it(
@@ -361,7 +359,7 @@ async def test_cancelled_just_as_the_spare_connects_closes_it(
     assert spare.task is not None
 
     utterance = asyncio.create_task(speak(client.synthesize(CONFIG, "Hello.")))
-    await until(lambda: client._spares._spares.get(MODEL) is not spare)  # claimed
+    await eventually(lambda: client._spares._spares.get(MODEL) is not spare)  # claimed
     # Cancel the utterance after the spare has connected but before the utterance resumes.
     spare.task.add_done_callback(lambda _: utterance.cancel())
     await asyncio.wait((utterance,))
@@ -371,7 +369,7 @@ async def test_cancelled_just_as_the_spare_connects_closes_it(
 
     assert utterance.cancelled()
     assert emulator.sessions[0].closed_by_client is True
-    assert updated(emulator) == []
+    assert utterances(emulator) == []
 
 
 def test_idle_timeout_must_be_positive(client: RealtimeClient) -> None:

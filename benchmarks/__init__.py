@@ -1,0 +1,15 @@
+"""Benchmark of the realtime client against the emulator, side by side with the alternatives.
+
+Run from the repository root: `scripts/benchmark` (it sets the environment up first, like
+scripts/test), or `python -m benchmarks` inside that environment.
+
+It prints Markdown tables; `--write benchmarks/RESULTS.md` also writes them, with the machine.
+One module per measurement, each returning its figures and rendering its section: time to first
+audio (TTFA) of our client cold and warm, a raw aiohttp baseline, the official dashscope SDK in an
+executor and the vendor's sample client (ttfa.py); streaming forward latency (forward.py); TTFA
+through Home Assistant's own TTS path (ha_path.py, a pytest run of ha_session.py); peak memory and
+CPU time for 30 minutes of audio on the streaming path (memory.py); 50 concurrent utterances
+(concurrency.py). The emulator runs as a separate process (in-process only for the forward
+latency, which needs its arrival times), on 127.0.0.1, with a handshake delay standing in for a
+remote region's.
+"""
