@@ -12,7 +12,7 @@ from typing import Any, Final
 import aiohttp
 
 from .catalog import DEFAULT_MODEL, model_info
-from .connection import Connection, Timeouts
+from .connection import Connection, Timeouts, UsageCallback
 from .endpoints import normalize_endpoint, realtime_url
 from .errors import (
     ConnectError,
@@ -98,8 +98,14 @@ class RealtimeClient:
         conn = await self._connect(model)
         await conn.close()
 
-    async def synthesize(self, config: SessionConfig, text: str) -> AsyncGenerator[bytes]:
-        """Yield the PCM of a whole message, sent in `commit` mode."""
+    async def synthesize(
+        self, config: SessionConfig, text: str, *, on_usage: UsageCallback | None = None
+    ) -> AsyncGenerator[bytes]:
+        """Yield the PCM of a whole message, sent in `commit` mode.
+
+        `on_usage` is called once per completed response with its billed characters (None when
+        the response does not report them).
+        """
         if not clean_text(text).strip():
             raise EmptyTextError("nothing to speak")
 
@@ -107,26 +113,33 @@ class RealtimeClient:
             yield text
 
         async with contextlib.aclosing(
-            self._utterance(config.with_mode(Mode.COMMIT), one_chunk())
+            self._utterance(config.with_mode(Mode.COMMIT), one_chunk(), on_usage)
         ) as audio:
             async for pcm in audio:
                 yield pcm
 
     async def stream(
-        self, config: SessionConfig, text_chunks: AsyncIterable[str]
+        self,
+        config: SessionConfig,
+        text_chunks: AsyncIterable[str],
+        *,
+        on_usage: UsageCallback | None = None,
     ) -> AsyncGenerator[bytes]:
         """Yield PCM while `text_chunks` is still producing text (`server_commit` mode).
 
-        Every chunk goes on the wire as soon as it arrives.
+        Every chunk goes on the wire as soon as it arrives. `on_usage`: as for `synthesize`.
         """
         async with contextlib.aclosing(
-            self._utterance(config.with_mode(Mode.SERVER_COMMIT), text_chunks)
+            self._utterance(config.with_mode(Mode.SERVER_COMMIT), text_chunks, on_usage)
         ) as audio:
             async for pcm in audio:
                 yield pcm
 
     async def _utterance(
-        self, config: SessionConfig, text_chunks: AsyncIterable[str]
+        self,
+        config: SessionConfig,
+        text_chunks: AsyncIterable[str],
+        on_usage: UsageCallback | None,
     ) -> AsyncGenerator[bytes]:
         """Run one session, on a spare socket if there is one.
 
@@ -145,7 +158,7 @@ class RealtimeClient:
             while True:
                 try:
                     async with contextlib.aclosing(
-                        self._session_audio(config, session, feed, attempt)
+                        self._session_audio(config, session, feed, attempt, on_usage)
                     ) as audio:
                         async for pcm in audio:
                             if not attempt.produced:
@@ -176,6 +189,7 @@ class RealtimeClient:
         session: dict[str, object],
         feed: TextFeed,
         attempt: _Attempt,
+        on_usage: UsageCallback | None,
     ) -> AsyncGenerator[bytes]:
         conn = await self._spares.claim(config.model) if attempt.use_spare else None
         attempt.from_spare = conn is not None
@@ -187,7 +201,7 @@ class RealtimeClient:
             )
             try:
                 align = config.response_format == "pcm"
-                async with contextlib.aclosing(conn.audio(align=align)) as audio:
+                async with contextlib.aclosing(conn.audio(align=align, on_usage=on_usage)) as audio:
                     async for pcm in audio:
                         yield pcm
             finally:

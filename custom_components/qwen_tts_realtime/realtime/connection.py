@@ -32,6 +32,9 @@ _CLOSE_TIMEOUT: Final = 1.0
 _DATA_TYPES: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
 _CLOSED: Final = aiohttp.WSMessage(aiohttp.WSMsgType.CLOSED, None, None)
 
+# Called once per completed response with its `usage.characters`, or None when it reports none.
+type UsageCallback = Callable[[int | None], None]
+
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
@@ -159,11 +162,13 @@ class Connection:
 
     # --- reading ---------------------------------------------------------------------------
 
-    async def audio(self, *, align: bool = True) -> AsyncGenerator[bytes]:
+    async def audio(
+        self, *, align: bool = True, on_usage: UsageCallback | None = None
+    ) -> AsyncGenerator[bytes]:
         """Yield audio as it arrives, until `session.finished`.
 
         With `align` (PCM), chunks always hold whole 16-bit samples: a byte that splits a sample
-        waits for the next delta.
+        waits for the next delta. `on_usage` hears of every completed response.
         """
         carry = b""
         got_audio = False
@@ -190,6 +195,8 @@ class Connection:
                 raise error_from_event(event)
             elif event_type == "response.done":
                 _check_response(event)
+                if on_usage is not None and _completed(event):
+                    on_usage(_usage_characters(event))
 
     async def _receive(self, last_frame_at: float, got_audio: bool) -> aiohttp.WSMessage:
         """Return the next data frame; raise a typed error for a close or an expired timeout."""
@@ -285,3 +292,18 @@ def _check_response(event: Mapping[str, Any]) -> None:
         if isinstance(error, Mapping):
             raise error_from_event({"error": error})
         raise ServiceError("response_failed", "the service reported a failed response")
+
+
+def _completed(event: Mapping[str, Any]) -> bool:
+    response = event.get("response")
+    return isinstance(response, Mapping) and response.get("status") == "completed"
+
+
+def _usage_characters(event: Mapping[str, Any]) -> int | None:
+    """Return the billed characters of a response, None when it does not say."""
+    response = event["response"]
+    usage = response.get("usage")
+    characters = usage.get("characters") if isinstance(usage, Mapping) else None
+    if isinstance(characters, int) and not isinstance(characters, bool) and characters >= 0:
+        return characters
+    return None
