@@ -646,7 +646,9 @@ class _Connection:
                 "input_tokens": characters,
                 "output_tokens": audio_tokens,
             }
-        response |= {"status": "completed", "output": [item], "usage": usage}
+        response |= {"status": "completed", "output": [item]}
+        if self._scenario.usage_reported:
+            response["usage"] = usage
         event = {"event_id": _new_id("event"), "type": "response.done", "response": response}
         self._push(_Action("json", event=event, usage=characters))
         self._fire("after_response_done", index)
