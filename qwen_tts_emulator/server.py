@@ -19,11 +19,11 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
+from custom_components.qwen_tts_realtime.realtime.billing import billed_characters, is_han
+
 from .audio import (
-    billed_characters,
     encode,
     ffmpeg_available,
-    is_han,
     iter_pcm,
     render_espeak,
     split_segments,
