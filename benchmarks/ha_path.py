@@ -57,7 +57,7 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
-        client: RealtimeClient = entry.runtime_data
+        client: RealtimeClient = entry.runtime_data.client
         await asyncio.sleep(0.5)  # a spare, if the integration keeps one, is connected by now
         warm_by_integration = client.has_spare(MODEL)
 

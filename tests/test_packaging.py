@@ -679,13 +679,22 @@ def _error_values(node: ast.AST) -> Iterator[str]:
                 yield from values
 
 
+FLOW_MODULES = ("config_flow.py", "options_flow.py")
+
+
 def _flows_in_code() -> list[Flow]:
     constants = _constants()
-    path = INTEGRATION / "config_flow.py"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    classes = {c.name: c for c in tree.body if isinstance(c, ast.ClassDef)}
+    trees = {
+        name: ast.parse((INTEGRATION / name).read_text(encoding="utf-8")) for name in FLOW_MODULES
+    }
+    classes = {
+        c.name: (c, name, tree)
+        for name, tree in trees.items()
+        for c in tree.body
+        if isinstance(c, ast.ClassDef)
+    }
     subentry_types: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in (n for tree in trees.values() for n in ast.walk(tree)):
         if isinstance(node, ast.FunctionDef) and node.name == "async_get_supported_subentry_types":
             for item in ast.walk(node):
                 if isinstance(item, ast.Dict):
@@ -693,7 +702,7 @@ def _flows_in_code() -> list[Flow]:
                         if (resolved := _resolve(key, constants)) is not None:
                             subentry_types[_name(value)] = resolved
     flows = []
-    for cls in classes.values():
+    for cls, module, tree in classes.values():
         bases = {_name(base) for base in cls.bases}
         if "ConfigFlow" in bases:
             section = "config"
@@ -717,7 +726,7 @@ def _flows_in_code() -> list[Flow]:
                     if step_id is not None:
                         flow.steps[step_id] = (
                             _dict_keys(_keyword(node, "description_placeholders")),
-                            f"config_flow.py:{node.lineno}",
+                            f"{module}:{node.lineno}",
                         )
                 elif reason is not None:
                     flow.aborts.add(reason)
@@ -754,7 +763,8 @@ def _flow_strings(section: str) -> dict[str, Any]:
 def test_config_flow_translations() -> None:
     """Each step, form error, abort reason and form field of every flow has its string."""
     flows = _flows_in_code()
-    assert {flow.section for flow in flows} >= {"config"}, "the code scan found no config flow"
+    found = {flow.section for flow in flows}
+    assert found >= {"config", "options"}, "the code scan found too little"
     for flow in flows:
         strings = _flow_strings(flow.section)
         steps = strings.get("step", {})

@@ -8,7 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
-from . import QwenTTSConfigEntry
+from .types import QwenTTSConfigEntry
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
 
@@ -16,7 +16,7 @@ TO_REDACT = {CONF_API_KEY, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: QwenTTSConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's settings and its voice profiles."""
+    """Return the entry's settings, its voice profiles and its usage counters."""
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
         "profiles": [
@@ -27,4 +27,5 @@ async def async_get_config_entry_diagnostics(
             }
             for subentry in entry.subentries.values()
         ],
+        "usage": {**entry.runtime_data.usage.as_diagnostics(), "currency": hass.config.currency},
     }

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import CONF_MODEL, DOMAIN, SUBENTRY_TTS
 from .realtime import model_info
-
-if TYPE_CHECKING:
-    from . import QwenTTSConfigEntry
+from .types import QwenTTSConfigEntry
 
 
 @callback

@@ -16,11 +16,10 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import QwenTTSConfigEntry
-from .const import CONF_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
+from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
+from .devices import profile_device
 from .errors import raise_empty_message, raise_no_audio, translate_error
 from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, session_config
 from .realtime import (
@@ -33,6 +32,8 @@ from .realtime import (
 )
 from .realtime.text_feed import clean_text
 from .realtime.wav import WAV_HEADER_SIZE, wav_stream
+from .types import QwenTTSConfigEntry
+from .usage import UtteranceUsage
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -63,17 +64,12 @@ class QwenTTSEntity(TextToSpeechEntity):
     def __init__(self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry) -> None:
         """Set the entity up from its profile."""
         self._entry = entry
+        self._profile_id = subentry.subentry_id
         self._model = model_info(subentry.data[CONF_MODEL])
         self._profile_voice: str = subentry.data[CONF_VOICE]
         self._attr_unique_id = subentry.subentry_id
         self._attr_name = subentry.title
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, subentry.subentry_id)},
-            name=subentry.title,
-            manufacturer="Alibaba Cloud Model Studio",
-            model=self._model.name,
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = profile_device(subentry)
         self._attr_supported_languages = [
             code for base in self._model.languages for code in (base, *_REGIONAL.get(base, ()))
         ]
@@ -96,9 +92,12 @@ class QwenTTSEntity(TextToSpeechEntity):
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
         config = self._config(request.language, request.options, encoded=True)
-        audio = self._entry.runtime_data.stream(config, request.message_gen)
+        usage = UtteranceUsage()
+        audio = self._entry.runtime_data.client.stream(
+            config, usage.follow(request.message_gen), on_usage=usage.on_usage
+        )
         extension = "mp3" if config.response_format == "mp3" else "wav"
-        return TTSAudioResponse(extension, self._audio(config, audio))
+        return TTSAudioResponse(extension, self._audio(config, audio, usage))
 
     @override
     async def async_get_tts_audio(
@@ -108,8 +107,10 @@ class QwenTTSEntity(TextToSpeechEntity):
         if not clean_text(message).strip():
             raise_empty_message()
         config = self._config(language, options, encoded=False)
-        audio = self._entry.runtime_data.synthesize(config, message)
-        wav = b"".join([chunk async for chunk in self._audio(config, audio)])
+        usage = UtteranceUsage()
+        usage.add_text(message)
+        audio = self._entry.runtime_data.client.synthesize(config, message, on_usage=usage.on_usage)
+        wav = b"".join([chunk async for chunk in self._audio(config, audio, usage)])
         return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
     def _config(self, language: str, options: dict[str, Any], *, encoded: bool) -> SessionConfig:
@@ -121,14 +122,26 @@ class QwenTTSEntity(TextToSpeechEntity):
         return config
 
     async def _audio(
+        self, config: SessionConfig, audio: AsyncGenerator[bytes], usage: UtteranceUsage
+    ) -> AsyncGenerator[bytes]:
+        """Yield what Home Assistant receives, and count what the utterance was billed.
+
+        PCM becomes a streaming WAV, encoded audio passes as is. Client errors become translated
+        ones (a refused key also starts reauthentication), and a session that ends without any
+        audio is an error rather than an empty file in the cache. Closing this generator closes
+        the socket at once. A failed or cancelled utterance counts the responses it completed:
+        the service bills those.
+        """
+        try:
+            async with aclosing(self._translated(config, audio)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            self._entry.runtime_data.usage.async_record(self._profile_id, usage)
+
+    async def _translated(
         self, config: SessionConfig, audio: AsyncGenerator[bytes]
     ) -> AsyncGenerator[bytes]:
-        """Yield what Home Assistant receives: PCM as a streaming WAV, encoded audio as is.
-
-        Client errors become translated ones (a refused key also starts reauthentication), and a
-        session that ends without any audio is an error rather than an empty file in the cache.
-        Closing this generator closes the socket at once.
-        """
         produced = False
         async with aclosing(audio):
             output = (
