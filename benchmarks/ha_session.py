@@ -55,7 +55,7 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
         entry = make_entry(emu)  # the tests' entry: the profile of the first config flow
         await setup_entry(hass, entry)
         assert entry.state is ConfigEntryState.LOADED
-        client: RealtimeClient = entry.runtime_data
+        client: RealtimeClient = entry.runtime_data.client
         await asyncio.sleep(0.5)  # a spare, if the integration keeps one, is connected by now
         warm_by_integration = client.has_spare(MODEL)
 

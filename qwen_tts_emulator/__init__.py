@@ -1,6 +1,8 @@
 """A local emulator of Alibaba Cloud Model Studio's Qwen-TTS Realtime WebSocket service."""
 
-from .audio import billed_characters, render_pcm, split_segments
+from custom_components.qwen_tts_realtime.realtime.billing import billed_characters
+
+from .audio import render_pcm, split_segments
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
 

@@ -1,4 +1,4 @@
-"""Text segmentation, billing and audio rendering of the emulator."""
+"""Text segmentation and audio rendering of the emulator (billing: the client's rule)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import struct
 import sys
 import zlib
 
+from custom_components.qwen_tts_realtime.realtime.billing import is_han
+
 _ASCII_ENDS = frozenset(".!?;")
 _CJK_ENDS = frozenset("。！？；…\n")
 _CLOSERS = frozenset("\"')]}”’）」』》】")
@@ -21,22 +23,6 @@ _SYLLABLE_SECONDS = 0.12
 _SPACE_SECONDS = 0.03
 _PAUSE_SECONDS = 0.09
 _RAMP_SECONDS = 0.004
-
-
-def is_han(char: str) -> bool:
-    """Return whether `char` is a Chinese character (billed as 2)."""
-    cp = ord(char)
-    return (
-        0x4E00 <= cp <= 0x9FFF
-        or 0x3400 <= cp <= 0x4DBF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x3134F
-    )
-
-
-def billed_characters(text: str) -> int:
-    """Return the vendor's character count: Chinese characters 2, everything else 1."""
-    return sum(2 if is_han(c) else 1 for c in text)
 
 
 def _cut(text: str, *, final: bool, resume: int = 0) -> tuple[list[str], str, int]:

@@ -174,7 +174,8 @@ class Scenario:
 
     `api_keys` None accepts any non-empty key. `realtime_factor` is wall seconds per audio
     second (0 = as fast as possible). `commit_finish_flushes`: whether `session.finish` in
-    commit mode also synthesizes uncommitted text (default: discarded).
+    commit mode also synthesizes uncommitted text (default: discarded). `usage_reported`: whether
+    `response.done` carries `usage` (False: a service that stops reporting it).
     """
 
     api_keys: frozenset[str] | None = None
@@ -187,3 +188,4 @@ class Scenario:
     voice_engine: VoiceEngine = "tone"
     faults: list[Fault] = field(default_factory=list)
     commit_finish_flushes: bool = False
+    usage_reported: bool = True

@@ -19,11 +19,11 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
+from custom_components.qwen_tts_realtime.realtime.billing import billed_characters, is_han
+
 from .audio import (
-    billed_characters,
     encode,
     ffmpeg_available,
-    is_han,
     iter_pcm,
     render_espeak,
     split_segments,
@@ -672,7 +672,9 @@ class _Connection:
                 "input_tokens": characters,
                 "output_tokens": audio_tokens,
             }
-        response |= {"status": "completed", "output": [item], "usage": usage}
+        response |= {"status": "completed", "output": [item]}
+        if self._scenario.usage_reported:
+            response["usage"] = usage
         event = {"event_id": _new_id("event"), "type": "response.done", "response": response}
         self._push(_Action("json", event=event, usage=characters))
         self._fire("after_response_done", index)

@@ -86,9 +86,13 @@ async def setup_agent(hass: HomeAssistant, agent: StreamingAgent) -> None:
     await hass.data[DATA_COMPONENT].async_add_entities([agent])
 
 
-async def test_audio_starts_before_the_agent_finishes_writing(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
-) -> None:
+async def run_streaming_pipeline(
+    hass: HomeAssistant,
+) -> tuple[StreamingAgent, list[tuple[float, bytes]]]:
+    """Run Assist from the intent to speech with the streaming agent and `tts.qwen_tts`.
+
+    Return the agent and the audio chunks the pipeline's listener received, with their times.
+    """
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "assist_pipeline", {})
     first_audio = asyncio.Event()
@@ -135,6 +139,13 @@ async def test_audio_starts_before_the_agent_finishes_writing(
             ),
         ).execute(validate=True)
     await asyncio.gather(*listeners)
+    return agent, audio
+
+
+async def test_audio_starts_before_the_agent_finishes_writing(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    agent, audio = await run_streaming_pipeline(hass)
 
     last_delta_at = agent.produced_at[-1]
     assert audio, "no audio reached the pipeline"

@@ -83,7 +83,7 @@ async def test_satellite_format_gets_pcm_at_its_rate(
 async def test_utterance_uses_the_connection_opened_ahead(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    await eventually(lambda: entry.runtime_data.has_spare("qwen3-tts-flash-realtime"))
+    await eventually(lambda: entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime"))
     opened_before = emulator.connections_total
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -93,7 +93,8 @@ async def test_utterance_uses_the_connection_opened_ahead(
     record = utterances(emulator)[-1]
     assert record.index < opened_before  # no handshake on the way to the first audio
     assert record.opened_at < started
-    assert entry.runtime_data.has_spare("qwen3-tts-flash-realtime")  # replaced for the next one
+    # Replaced for the next one.
+    assert entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime")
 
 
 async def test_tts_speak_with_per_call_options(

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SPARE_IDLE_TIMEOUT, SUBENTRY_TTS, TIMEOUTS
+from .const import (
+    CONF_ENDPOINT,
+    CONF_MODEL,
+    CONF_PRICE,
+    DOMAIN,
+    SPARE_IDLE_TIMEOUT,
+    SUBENTRY_TTS,
+    TIMEOUTS,
+)
 from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
 from .repairs import async_check_retired_models
+from .types import QwenTTSConfigEntry, QwenTTSData
+from .usage import UsageTracker, async_remove_usage
 
-PLATFORMS = [Platform.TTS]
-
-type QwenTTSConfigEntry = ConfigEntry[RealtimeClient]
+PLATFORMS = [Platform.SENSOR, Platform.TTS]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
@@ -42,7 +49,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
             translation_key="setup_cannot_connect",
             translation_placeholders={"endpoint": client.endpoint, "reason": str(err)},
         ) from err
-    entry.runtime_data = client
+    usage = UsageTracker(hass, entry.entry_id, entry.options.get(CONF_PRICE))
+    await usage.async_load(
+        sid for sid, sub in entry.subentries.items() if sub.subentry_type == SUBENTRY_TTS
+    )
+    entry.runtime_data = QwenTTSData(client, usage)
     if SPARE_IDLE_TIMEOUT > 0:
         # A connected spare per model hides the handshake (100-300 ms to a remote region).
         client.keep_warm(models or [DEFAULT_MODEL], idle_timeout=SPARE_IDLE_TIMEOUT)
@@ -53,13 +64,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
 
 
 async def _async_reload(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
-    """Apply changed settings and added or removed voice profiles."""
+    """Apply changed settings, options and added or removed voice profiles."""
     await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
-    """Unload the voice profiles and close the spare connections."""
+    """Unload the voice profiles, write the usage counts, close the spare connections."""
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    await entry.runtime_data.close()
+    await entry.runtime_data.usage.async_close()
+    await entry.runtime_data.client.close()
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
+    """Delete the entry's stored usage counts."""
+    await async_remove_usage(hass, entry.entry_id)

@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
@@ -55,6 +56,7 @@ from .const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
+from .options_flow import QwenTTSOptionsFlow
 from .realtime import (
     DEFAULT_MODEL,
     DEFAULT_VOICE,
@@ -236,6 +238,13 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Voice profiles are subentries."""
         return {SUBENTRY_TTS: VoiceProfileFlow}
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Options of the whole entry (the price for the estimated cost)."""
+        return QwenTTSOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the API key and the region."""

@@ -19,6 +19,8 @@ CONF_VOLUME: Final = "volume"
 CONF_PITCH_RATE: Final = "pitch_rate"
 CONF_SAMPLE_RATE: Final = "sample_rate"
 CONF_INSTRUCTIONS: Final = "instructions"
+# Entry options.
+CONF_PRICE: Final = "price_per_10k_characters"
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
@@ -29,6 +31,10 @@ DEFAULT_PITCH_RATE: Final = 1.0
 API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
+# The vendor's price list for the realtime models; prices change, so none is written here.
+PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/qwen-tts-realtime"
+# The vendor quotes prices per this many billed characters.
+PRICE_UNIT_CHARACTERS: Final = 10_000
 # Seconds to wait; the defaults and their reasons are in realtime/limits.py.
 TIMEOUTS: Final = Timeouts()
 # Seconds an idle spare connection is kept after the last utterance; 0 keeps none.

@@ -8,7 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
-from . import QwenTTSConfigEntry
+from .types import QwenTTSConfigEntry
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
 
@@ -16,10 +16,10 @@ TO_REDACT = {CONF_API_KEY, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: QwenTTSConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's settings, its voice profiles and what the client has seen."""
-    client = getattr(entry, "runtime_data", None)
+    """Return the entry's settings, its voice profiles, what the client has seen and usage."""
+    client = entry.runtime_data.client
     return {
-        "runtime": {"skipped_frames": client.skipped_frames if client is not None else None},
+        "runtime": {"skipped_frames": client.skipped_frames},
         "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
         "profiles": [
             {
@@ -29,4 +29,5 @@ async def async_get_config_entry_diagnostics(
             }
             for subentry in entry.subentries.values()
         ],
+        "usage": {**entry.runtime_data.usage.as_diagnostics(), "currency": hass.config.currency},
     }

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import API_CONSOLE_URL, CONF_MODEL, DOMAIN, SUBENTRY_TTS
 from .errors import account_error
 from .realtime import AccountError, model_info
-
-if TYPE_CHECKING:
-    from . import QwenTTSConfigEntry
+from .types import QwenTTSConfigEntry
 
 
 @callback

@@ -16,11 +16,10 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import QwenTTSConfigEntry
-from .const import CONF_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
+from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
+from .devices import profile_device
 from .errors import raise_no_audio, translate_error
 from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, session_config
 from .realtime import (
@@ -34,6 +33,8 @@ from .realtime import (
 )
 from .realtime.wav import WAV_HEADER_SIZE, wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
+from .types import QwenTTSConfigEntry
+from .usage import UtteranceUsage
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -66,15 +67,10 @@ class QwenTTSEntity(TextToSpeechEntity):
         self._entry = entry
         self._model = model_info(subentry.data[CONF_MODEL])
         self._profile_voice: str = subentry.data[CONF_VOICE]
+        self._profile_id = subentry.subentry_id
         self._attr_unique_id = subentry.subentry_id
         self._attr_name = subentry.title
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, subentry.subentry_id)},
-            name=subentry.title,
-            manufacturer="Alibaba Cloud Model Studio",
-            model=self._model.name,
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = profile_device(subentry)
         self._attr_supported_languages = [
             code for base in self._model.languages for code in (base, *_REGIONAL.get(base, ()))
         ]
@@ -97,12 +93,15 @@ class QwenTTSEntity(TextToSpeechEntity):
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
         config = session_config(request.language, request.options, encoded=True)
+        usage = UtteranceUsage()
         try:
-            audio = self._entry.runtime_data.stream(config, request.message_gen)
+            audio = self._entry.runtime_data.client.stream(
+                config, usage.follow(request.message_gen), on_usage=usage.on_usage
+            )
         except RealtimeError as err:
             raise translate_error(err, model=config.model, voice=config.voice) from None
         extension = "mp3" if config.response_format == "mp3" else "wav"
-        return TTSAudioResponse(extension, self._audio(config, audio))
+        return TTSAudioResponse(extension, self._audio(config, audio, usage))
 
     @override
     async def async_get_tts_audio(
@@ -110,17 +109,35 @@ class QwenTTSEntity(TextToSpeechEntity):
     ) -> TtsAudioType:
         """Synthesize a whole message in one commit and return a complete WAV."""
         config = session_config(language, options, encoded=False)
+        usage = UtteranceUsage()
+        usage.add_text(message)
         try:
-            audio = self._entry.runtime_data.synthesize(config, message)
+            audio = self._entry.runtime_data.client.synthesize(
+                config, message, on_usage=usage.on_usage
+            )
         except RealtimeError as err:
             raise translate_error(err, model=config.model, voice=config.voice) from None
-        wav = b"".join([chunk async for chunk in self._audio(config, audio)])
+        wav = b"".join([chunk async for chunk in self._audio(config, audio, usage)])
         return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
     async def _audio(
+        self, config: SessionConfig, audio: AsyncGenerator[bytes], usage: UtteranceUsage
+    ) -> AsyncGenerator[bytes]:
+        """Yield what Home Assistant receives, and count what the utterance was billed.
+
+        A failed or cancelled utterance counts the responses it completed: the service bills those.
+        """
+        try:
+            async with aclosing(self._translated(config, audio)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            self._entry.runtime_data.usage.async_record(self._profile_id, usage)
+
+    async def _translated(
         self, config: SessionConfig, audio: AsyncGenerator[bytes]
     ) -> AsyncGenerator[bytes]:
-        """Yield what Home Assistant receives: PCM as a streaming WAV, encoded audio as is.
+        """Yield PCM as a streaming WAV, encoded audio as is.
 
         Client errors become translated ones (a refused key also starts reauthentication, an
         account error raises a repair issue, cleared by the next utterance that works), and a

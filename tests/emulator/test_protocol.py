@@ -169,6 +169,18 @@ async def test_usage_counts_chinese_characters_twice() -> None:
     assert emu.sessions[0].usage_characters == 11
 
 
+async def test_usage_can_be_left_out_of_response_done() -> None:
+    async with Emulator(Scenario(usage_reported=False)) as emu, connect(emu) as client:
+        await client.append("Hello.")
+        await client.send("session.finish")
+        events = await client.drain()
+
+    done = next(e for e in events if e["type"] == "response.done")
+    assert done["response"]["status"] == "completed"
+    assert "usage" not in done["response"]
+    assert emu.sessions[0].usage_characters == 6  # billed all the same
+
+
 async def test_legacy_model_reports_tokens() -> None:
     async with Emulator(Scenario()) as emu, connect(emu, model="qwen-tts-realtime") as client:
         await client.append("Hello.")

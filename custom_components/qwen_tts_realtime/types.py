@@ -1,0 +1,24 @@
+"""The config entry's type and what it holds while loaded.
+
+Kept apart from __init__ so that any module can name the entry type without importing upward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+
+from .realtime import RealtimeClient
+from .usage import UsageTracker
+
+
+@dataclass(slots=True)
+class QwenTTSData:
+    """The entry's client (shared by its voice profiles) and its usage counters."""
+
+    client: RealtimeClient
+    usage: UsageTracker
+
+
+type QwenTTSConfigEntry = ConfigEntry[QwenTTSData]

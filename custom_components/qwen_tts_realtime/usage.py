@@ -1,0 +1,179 @@
+"""Billed characters per voice profile and per entry, and the estimated cost, kept on disk.
+
+Counts are written to Home Assistant's storage after every utterance (`Store`, atomic writes), so
+a restart, a reload or a crash loses at most the utterance in flight. Restored entity states
+would not do: Home Assistant writes them every 15 minutes and at shutdown, so a crash loses up to
+15 minutes, and the entry's total must outlive the entities of a removed profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, LOGGER, PRICE_UNIT_CHARACTERS
+from .realtime.billing import billed_characters
+from .realtime.text_feed import clean_text
+
+STORAGE_VERSION: Final = 1
+# Seconds between an utterance's end and the write: none. Utterances that end in the same loop
+# iteration share one write; the file is a few hundred bytes.
+SAVE_DELAY: Final = 0
+
+
+class UtteranceUsage:
+    """What one utterance is billed.
+
+    The characters its completed responses reported, when every one of them reported some.
+    When one did not (the service left `usage` out), the whole text sent is counted by the
+    vendor's rule instead, never less than what was reported, and the utterance is marked
+    estimated. A response that did not complete is not billed and counts nothing.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing sent and nothing reported."""
+        self._reported = 0
+        self._completed = 0
+        self._unreported = 0
+        self._text = 0  # the text sent so far, by the vendor's rule
+
+    def on_usage(self, characters: int | None) -> None:
+        """Take the report of one completed response (the client's `on_usage`)."""
+        self._completed += 1
+        if characters is None:
+            self._unreported += 1
+        else:
+            self._reported += characters
+
+    def add_text(self, text: str) -> None:
+        """Count text on its way to the service, as the client cleans it."""
+        self._text += billed_characters(clean_text(text))
+
+    async def follow(self, chunks: AsyncIterable[str]) -> AsyncIterator[str]:
+        """Pass `chunks` on, counting each one."""
+        async for chunk in chunks:
+            self.add_text(chunk)
+            yield chunk
+
+    @property
+    def estimated(self) -> bool:
+        """Return whether some completed response did not report its characters."""
+        return self._unreported > 0
+
+    @property
+    def characters(self) -> int:
+        """Return the characters billed for the utterance."""
+        if self.estimated:
+            return max(self._reported, self._text)
+        return self._reported
+
+
+@dataclass(slots=True)
+class Counter:
+    """Billed characters, utterances, and how many utterances were estimated from their text."""
+
+    characters: int = 0
+    utterances: int = 0
+    estimated_utterances: int = 0
+
+    def add(self, usage: UtteranceUsage) -> None:
+        """Count one utterance."""
+        self.characters += usage.characters
+        self.utterances += 1
+        self.estimated_utterances += usage.estimated
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> Counter:
+        """Read a stored counter; a missing or malformed field counts from zero."""
+        values = stored if isinstance(stored, Mapping) else {}
+        return cls(
+            _count(values.get("characters")),
+            _count(values.get("utterances")),
+            _count(values.get("estimated_utterances")),
+        )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+class UsageTracker:
+    """The usage of one config entry: a counter per voice profile, the entry's, and the cost.
+
+    The entry's counter only grows: a removed profile's characters stay in it. The cost grows by
+    each utterance's characters at the price in force when it was spoken (none while no price is
+    set), so changing the price never rewrites the past.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, price: float | None) -> None:
+        """Prepare the counters of `entry_id`; `async_load` reads what was stored."""
+        self._store: Store[dict[str, Any]] = _store(hass, entry_id)
+        self.price = price
+        self.total = Counter()
+        self.cost = 0.0
+        self._profiles: dict[str, Counter] = {}
+        self._listeners: set[CALLBACK_TYPE] = set()
+        self._closed = False
+
+    async def async_load(self, profile_ids: Iterable[str]) -> None:
+        """Read the stored counts; forget profiles that no longer exist."""
+        stored = await self._store.async_load() or {}
+        self.total = Counter.from_stored(stored.get("total"))
+        cost = stored.get("cost")
+        self.cost = float(cost) if isinstance(cost, int | float) and cost >= 0 else 0.0
+        profiles = stored.get("profiles")
+        profiles = profiles if isinstance(profiles, Mapping) else {}
+        self._profiles = {pid: Counter.from_stored(profiles.get(pid)) for pid in profile_ids}
+
+    def profile(self, profile_id: str) -> Counter:
+        """Return the counter of one voice profile."""
+        return self._profiles.setdefault(profile_id, Counter())
+
+    @callback
+    def async_record(self, profile_id: str, usage: UtteranceUsage) -> None:
+        """Count a finished utterance (successful, failed or cancelled) and save at once."""
+        if self._closed:
+            LOGGER.debug("Utterance ended after its entry unloaded; not counted")
+            return
+        self.profile(profile_id).add(usage)
+        self.total.add(usage)
+        if self.price is not None:
+            self.cost += usage.characters * self.price / PRICE_UNIT_CHARACTERS
+        self._store.async_delay_save(self._to_store, SAVE_DELAY)
+        for listener in tuple(self._listeners):
+            listener()
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` after every counted utterance; return the function that stops it."""
+        self._listeners.add(listener)
+        return lambda: self._listeners.discard(listener)
+
+    async def async_close(self) -> None:
+        """Write the counts now and count nothing more (the entry is unloading)."""
+        self._closed = True
+        await self._store.async_save(self._to_store())
+
+    def _to_store(self) -> dict[str, Any]:
+        return {
+            "total": asdict(self.total),
+            "cost": self.cost,
+            "profiles": {pid: asdict(counter) for pid, counter in self._profiles.items()},
+        }
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Return the counters and the price, for diagnostics."""
+        return {**self._to_store(), "price_per_10k_characters": self.price}
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.usage.{entry_id}", atomic_writes=True)
+
+
+async def async_remove_usage(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the stored counts of a removed entry."""
+    await _store(hass, entry_id).async_remove()

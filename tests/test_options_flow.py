@@ -1,0 +1,73 @@
+"""The entry's options flow: settings that apply to every voice profile of a key."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.qwen_tts_realtime.const import PRICING_URL
+from qwen_tts_emulator import Emulator
+
+
+async def test_form_links_the_vendors_price_list_and_names_the_currency(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert result["description_placeholders"] == {
+        "pricing_url": PRICING_URL,
+        "currency": hass.config.currency,
+    }
+
+
+async def test_no_price_is_suggested(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+
+    (field,) = result["data_schema"].schema  # type: ignore[union-attr]
+    assert field.description is None or "suggested_value" not in field.description
+
+
+async def test_a_price_is_saved_and_shown_next_time(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"price_per_10k_characters": 0.5}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {"price_per_10k_characters": 0.5}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    (field,) = result["data_schema"].schema  # type: ignore[union-attr]
+    assert field.description == {"suggested_value": 0.5}
+
+
+async def test_an_empty_price_turns_the_cost_off(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(entry, options={"price_per_10k_characters": 0.5})
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+
+    assert entry.options == {}
+
+
+async def test_a_negative_price_is_refused(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {"price_per_10k_characters": -1}
+        )

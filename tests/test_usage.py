@@ -1,0 +1,373 @@
+"""Usage sensors: billed characters per voice profile and per entry, and the estimated cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.qwen_tts_realtime.const import DOMAIN
+from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
+
+from .conftest import API_KEY, make_entry, setup_entry
+from .helpers import speak_on_player, stream_audio, utterances
+from .test_assist_streaming import DELTAS, run_streaming_pipeline
+
+PRICE = 0.13  # what a user types; the integration knows no price of its own
+
+
+def sensor(hass: HomeAssistant, unique_id: str) -> str | None:
+    """Return the entity id of one of the integration's sensors, None when there is none."""
+    return er.async_get(hass).async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id)
+
+
+def value(hass: HomeAssistant, unique_id: str) -> float:
+    """Return a sensor's state as a number."""
+    entity_id = sensor(hass, unique_id)
+    assert entity_id is not None, unique_id
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return float(state.state)
+
+
+def profile_characters(hass: HomeAssistant, entry: MockConfigEntry) -> float:
+    (subentry_id,) = entry.subentries
+    return value(hass, f"{subentry_id}_billed_characters")
+
+
+def entry_characters(hass: HomeAssistant, entry: MockConfigEntry) -> float:
+    return value(hass, f"{entry.entry_id}_billed_characters")
+
+
+def cost_id(entry: MockConfigEntry) -> str:
+    return f"{entry.entry_id}_estimated_cost"
+
+
+def stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """Return what is on disk for the entry's usage (what a crash would leave)."""
+    data: dict[str, Any] = hass_storage[f"{DOMAIN}.usage.{entry.entry_id}"]["data"]
+    return data
+
+
+def billed(emulator: Emulator) -> int:
+    """Return every character the emulator billed for speech."""
+    return sum(record.usage_characters for record in utterances(emulator))
+
+
+async def usage_diagnostics(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> dict[str, Any]:
+    """Return the usage part of the entry's diagnostics."""
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    usage: dict[str, Any] = diagnostics["usage"]
+    return usage
+
+
+async def set_price(hass: HomeAssistant, entry: MockConfigEntry, price: float | None) -> None:
+    """Walk the entry's options flow, as a user does; saving it reloads the entry."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    answer = {} if price is None else {"price_per_10k_characters": price}
+    await hass.config_entries.options.async_configure(result["flow_id"], answer)
+    await hass.async_block_till_done()
+
+
+async def test_tts_speak_counts_what_the_service_reported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await speak_on_player(hass, hass_client, "The washing machine has finished.")
+
+    assert billed(emulator) == len("The washing machine has finished.")
+    assert profile_characters(hass, entry) == billed(emulator)
+    assert entry_characters(hass, entry) == billed(emulator)
+
+
+async def test_chinese_characters_count_twice(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await speak_on_player(hass, hass_client, "你好, ok")
+
+    assert profile_characters(hass, entry) == 2 * 2 + 4 == billed(emulator)
+
+
+async def test_assist_streaming_counts_every_response(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await run_streaming_pipeline(hass)
+
+    (record,) = utterances(emulator)
+    assert len(record.segments) > 1  # the service split the reply into several responses
+    assert record.usage_characters == sum(billed_characters(s) for s in record.segments)
+    assert profile_characters(hass, entry) == record.usage_characters
+    assert entry_characters(hass, entry) == record.usage_characters
+    assert record.usage_characters <= len("".join(DELTAS))
+
+
+async def test_a_cached_replay_counts_nothing(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await speak_on_player(hass, hass_client, "Dinner is ready.")
+    counted = profile_characters(hass, entry)
+
+    await speak_on_player(hass, hass_client, "Dinner is ready.")
+
+    assert len(utterances(emulator)) == 1  # served by Home Assistant's TTS cache
+    assert profile_characters(hass, entry) == counted == len("Dinner is ready.")
+
+
+async def test_profiles_count_apart_and_the_entry_counts_all(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await stream_audio(hass, "Hello.")
+
+    # The profile's device carries its counter as a diagnostic; the entry's total is primary.
+    (subentry_id,) = entry.subentries
+    registry = er.async_get(hass)
+    profile = registry.async_get(sensor(hass, f"{subentry_id}_billed_characters") or "")
+    total = registry.async_get(sensor(hass, f"{entry.entry_id}_billed_characters") or "")
+    assert profile is not None
+    assert total is not None
+    assert profile.entity_category == "diagnostic"
+    assert total.entity_category is None
+    assert profile.device_id != total.device_id
+    state = hass.states.get(profile.entity_id)
+    assert state is not None
+    assert state.attributes["state_class"] == "total_increasing"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "characters"
+
+
+async def test_removing_a_profile_keeps_its_characters_in_the_entry_total(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await stream_audio(hass, "Hello.")
+    (subentry_id,) = entry.subentries
+
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+
+    assert sensor(hass, f"{subentry_id}_billed_characters") is None
+    assert entry_characters(hass, entry) == len("Hello.")
+
+
+async def test_every_utterance_is_on_disk_when_it_ends(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await stream_audio(hass, "Hello.")
+    await hass.async_block_till_done()
+
+    (subentry_id,) = entry.subentries
+    assert stored(hass_storage, entry)["total"]["characters"] == len("Hello.")
+    assert stored(hass_storage, entry)["profiles"][subentry_id]["characters"] == len("Hello.")
+
+
+async def test_a_reload_keeps_the_totals(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await stream_audio(hass, "Hello.")
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await stream_audio(hass, "Again.")
+
+    assert profile_characters(hass, entry) == len("Hello.") + len("Again.")
+    assert entry_characters(hass, entry) == len("Hello.") + len("Again.")
+
+
+async def test_a_restart_starts_from_the_stored_totals(
+    hass: HomeAssistant, hass_storage: dict[str, Any], emulator: Emulator
+) -> None:
+    entry = make_entry(emulator)
+    (subentry_id,) = entry.subentries
+    hass_storage[f"{DOMAIN}.usage.{entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.usage.{entry.entry_id}",
+        "data": {
+            "total": {"characters": 1000, "utterances": 20, "estimated_utterances": 0},
+            "cost": 0.0,
+            "profiles": {subentry_id: {"characters": 600, "utterances": 12}},
+        },
+    }
+    await setup_entry(hass, entry)
+
+    assert profile_characters(hass, entry) == 600
+    assert entry_characters(hass, entry) == 1000
+    await stream_audio(hass, "Hello.")
+    assert profile_characters(hass, entry) == 606
+    assert entry_characters(hass, entry) == 1006
+
+
+async def test_no_cost_sensor_without_a_price(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    assert sensor(hass, cost_id(entry)) is None
+
+
+async def test_cost_is_characters_times_the_price(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await set_price(hass, entry, PRICE)
+    await stream_audio(hass, "The washing machine has finished.")
+
+    assert value(hass, cost_id(entry)) == pytest.approx(billed(emulator) * PRICE / 10_000)
+    state = hass.states.get(sensor(hass, cost_id(entry)) or "")
+    assert state is not None
+    assert state.attributes["device_class"] == "monetary"
+    assert state.attributes["state_class"] == "total"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == hass.config.currency
+
+
+async def test_a_new_price_applies_from_then_on(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await set_price(hass, entry, PRICE)
+    await stream_audio(hass, "Hello.")
+    await set_price(hass, entry, 1.0)
+    await stream_audio(hass, "Goodbye.")
+
+    expected = len("Hello.") * PRICE / 10_000 + len("Goodbye.") * 1.0 / 10_000
+    assert value(hass, cost_id(entry)) == pytest.approx(expected)
+
+
+async def test_clearing_the_price_removes_the_cost_sensor(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    await set_price(hass, entry, PRICE)
+    assert sensor(hass, cost_id(entry)) is not None
+
+    await set_price(hass, entry, None)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert sensor(hass, cost_id(entry)) is None
+
+
+async def test_without_usage_the_text_is_counted_by_the_vendors_rule(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), usage_reported=False)
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    await stream_audio(hass, "Hi 你好.")
+
+    assert profile_characters(hass, entry) == billed_characters("Hi 你好.") == 8
+    usage = await usage_diagnostics(hass, hass_client, entry)
+    assert usage["total"]["estimated_utterances"] == 1
+
+
+async def test_one_response_without_usage_makes_the_utterance_estimated(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+) -> None:
+    bare_done = {"type": "response.done", "response": {"status": "completed"}}
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("frame", "after_response_done", frame=bare_done)],
+    )
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    await stream_audio(hass, "One. Two.")
+
+    assert profile_characters(hass, entry) == len("One. Two.")  # the whole text, not "One.Two."
+    usage = await usage_diagnostics(hass, hass_client, entry)
+    assert usage["total"]["estimated_utterances"] == 1
+
+
+async def test_a_failed_utterance_counts_the_responses_it_completed(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("error", "between_responses", response=0, then="close", close_code=1011)],
+    )
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+
+    with pytest.raises(HomeAssistantError):
+        await stream_audio(hass, "The first sentence is here. The second one follows.")
+
+    assert profile_characters(hass, entry) == len("The first sentence is here.") == billed(emulator)
+
+
+async def test_diagnostics_show_the_counters(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await set_price(hass, entry, PRICE)
+    await stream_audio(hass, "Hello.")
+
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    (subentry_id,) = entry.subentries
+    usage = diagnostics["usage"]
+    assert usage["total"] == {"characters": 6, "utterances": 1, "estimated_utterances": 0}
+    assert usage["profiles"][subentry_id]["characters"] == 6
+    assert usage["price_per_10k_characters"] == PRICE
+    assert usage["currency"] == hass.config.currency
+    assert API_KEY not in json.dumps(diagnostics)
+
+
+async def test_sensor_names_are_translated(hass: HomeAssistant, emulator: Emulator) -> None:
+    hass.config.language = "zh-Hans"
+    entry = make_entry(emulator, language="zh")
+    assert await async_setup_component(hass, "tts", {})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"price_per_10k_characters": PRICE})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    (subentry_id,) = entry.subentries
+    profile = hass.states.get(sensor(hass, f"{subentry_id}_billed_characters") or "")
+    cost = hass.states.get(sensor(hass, cost_id(entry)) or "")
+    assert profile is not None
+    assert cost is not None
+    assert profile.attributes["friendly_name"] == "Qwen TTS 计费字符数"
+    # Home Assistant takes units from the English strings, whatever the language: statistics
+    # keep one unit when the language changes.
+    assert profile.attributes[ATTR_UNIT_OF_MEASUREMENT] == "characters"
+    assert cost.attributes["friendly_name"] == "Qwen TTS (custom) 估算费用"
+
+
+async def test_a_removed_entry_leaves_no_stored_counts(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    await stream_audio(hass, "Hello.")
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.usage.{entry.entry_id}" in hass_storage
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert f"{DOMAIN}.usage.{entry.entry_id}" not in hass_storage
