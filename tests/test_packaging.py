@@ -21,7 +21,7 @@ from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException, AwesomeVersionStrategy
 import homeassistant.const as ha_const
-from homeassistant.const import Platform, __version__ as HA_VERSION
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from PIL import Image
@@ -67,13 +67,6 @@ HACS_KEYS: dict[str, type | tuple[type, ...]] = {
     "render_readme": bool,
     "hacs": str,
 }
-# Streaming TTS input and config subentries need 2025.7; Python 3.14 syntax and a brand/ folder
-# need 2026.3, the first release on Python 3.14 and the first to serve local brand images.
-HA_FOR_FEATURES = AwesomeVersion("2025.7.0")
-HA_FOR_PYTHON_314 = AwesomeVersion("2026.3.0")
-# Home Assistant attributes the code uses, with the first release that has them (found by running
-# this suite against older releases: 2026.4 fails to set up the entry without this one).
-HA_API_SINCE = {"get_subentries_of_type": AwesomeVersion("2026.5.0")}
 BRAND_IMAGES = ("icon", "logo")
 RE_TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
 RE_SLUG = re.compile(r"^[a-z0-9_]+$")
@@ -216,39 +209,6 @@ def test_hacs_json_release_layout() -> None:
     assert integrations == [DOMAIN], "HACS installs exactly one integration per repository"
     assert hacs.get("zip_release") is True
     assert hacs.get("filename") == f"{DOMAIN}.zip"
-
-
-def _needs_python_314() -> list[str]:
-    """Return the modules whose syntax is too new for Python 3.13."""
-    found = []
-    for path in sorted(INTEGRATION.rglob("*.py")):
-        try:
-            ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 13))
-        except SyntaxError as err:
-            found.append(f"{path.relative_to(ROOT)}:{err.lineno}")
-    return found
-
-
-def test_hacs_json_minimum_home_assistant() -> None:
-    """The minimum covers what the code needs, and is not above the version tested against."""
-    minimum = _version(
-        _hacs()["homeassistant"],
-        [AwesomeVersionStrategy.CALVER, AwesomeVersionStrategy.SEMVER],
-    )
-    assert minimum >= HA_FOR_FEATURES
-    if (python_314 := _needs_python_314()) or (INTEGRATION / "brand").is_dir():
-        assert minimum >= HA_FOR_PYTHON_314, (
-            f"Python 3.14 syntax ({python_314}) and brand/ need Home Assistant {HA_FOR_PYTHON_314}"
-        )
-    used = {
-        node.attr
-        for _, tree in _modules()
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute) and node.attr in HA_API_SINCE
-    }
-    for attribute in used:
-        assert minimum >= HA_API_SINCE[attribute], f"{attribute} needs {HA_API_SINCE[attribute]}"
-    assert minimum <= AwesomeVersion(HA_VERSION), f"tests run against {HA_VERSION}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -813,6 +773,25 @@ def test_test_workflow_runs_the_readme_command() -> None:
     assert python
     assert str(python[0]["with"]["python-version"]) == "3.14"
     assert any(s.get("run", "").strip() == "scripts/test" for s in steps)
+
+
+def test_ci_tests_the_claimed_minimum_home_assistant() -> None:
+    """The lowest release the test matrix runs the suite on is hacs.json's minimum.
+
+    That run is what proves the claim: a test here cannot know which names an older release lacks.
+    """
+    minimum = _hacs()["homeassistant"]
+    (job,) = _workflow("tests.yml")["jobs"].values()
+    releases = [
+        _version(str(ha), [AwesomeVersionStrategy.CALVER])
+        for ha in job["strategy"]["matrix"]["ha"]
+        if ha != "pinned"
+    ]
+    assert str(min(releases)) == minimum
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert "scripts/test --ha ${{ matrix.ha }}" in commands
+    for readme in ("README.md", "README.zh-Hans.md"):
+        assert f"Home Assistant {minimum}" in (ROOT / readme).read_text(encoding="utf-8"), readme
 
 
 def test_release_workflow_uploads_the_hacs_zip() -> None:
