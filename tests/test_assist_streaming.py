@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import contextlib
-from typing import Literal
+from contextlib import AbstractContextManager
+from typing import Any, Literal
 
 from homeassistant.components import conversation, tts
 from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
-from homeassistant.components.assist_pipeline.models import PipelineStage
+
+# pipeline.py has these in every supported release (since 2026.10 as aliases of models.py/run.py).
 from homeassistant.components.assist_pipeline.pipeline import (
+    PipelineInput,
+    PipelineRun,
+    PipelineStage,
     async_get_pipeline,
     async_update_pipeline,
 )
-from homeassistant.components.assist_pipeline.run import PipelineInput, PipelineRun
 from homeassistant.components.conversation.const import DATA_COMPONENT
-from homeassistant.const import MATCH_ALL
+from homeassistant.const import MAJOR_VERSION, MATCH_ALL, MINOR_VERSION
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session
 from homeassistant.setup import async_setup_component
@@ -81,6 +85,16 @@ class StreamingAgent(conversation.ConversationEntity):
         return conversation.async_get_result_from_chat_log(user_input, chat_log)
 
 
+def satellite_chat_session(hass: HomeAssistant) -> AbstractContextManager[chat_session.ChatSession]:
+    """Open a chat session as a voice satellite does: for no user.
+
+    From 2026.11 the caller must say so (`context=None`); earlier releases have no such argument.
+    """
+    since_2026_11 = (MAJOR_VERSION, MINOR_VERSION) >= (2026, 11)
+    kwargs: dict[str, Any] = {"context": None} if since_2026_11 else {}
+    return chat_session.async_get_chat_session(hass, **kwargs)
+
+
 async def setup_agent(hass: HomeAssistant, agent: StreamingAgent) -> None:
     """Add the agent to the conversation component, as an integration's platform would."""
     await hass.data[DATA_COMPONENT].async_add_entities([agent])
@@ -124,8 +138,8 @@ async def run_streaming_pipeline(
             token = event.data["tts_output"]["token"]
             listeners.append(hass.async_create_task(listen(token)))
 
-    with chat_session.async_get_chat_session(hass) as session:
-        await PipelineInput(
+    with satellite_chat_session(hass) as session:
+        pipeline_input = PipelineInput(
             session=session,
             intent_input="Turn on the kitchen lights",
             run=PipelineRun(
@@ -137,7 +151,9 @@ async def run_streaming_pipeline(
                 event_callback=on_event,
                 tts_audio_output=SATELLITE_FORMAT,
             ),
-        ).execute(validate=True)
+        )
+        await pipeline_input.validate()  # prepares the TTS stream, as a satellite's run does
+        await pipeline_input.execute()
     await asyncio.gather(*listeners)
     return agent, audio
 

@@ -80,12 +80,16 @@ async def test_removing_a_profile_removes_its_entity_and_device(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
     (subentry_id,) = entry.subentries
-    devices = dr.async_get(hass)
-    assert devices.async_get_device_by_identifier((DOMAIN, subentry_id), entry.entry_id) is not None
+
+    def profile_devices() -> list[dr.DeviceEntry]:
+        devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        return [device for device in devices if (DOMAIN, subentry_id) in device.identifiers]
+
+    assert len(profile_devices()) == 1
 
     hass.config_entries.async_remove_subentry(entry, subentry_id)
     await hass.async_block_till_done()
 
-    assert devices.async_get_device_by_identifier((DOMAIN, subentry_id), entry.entry_id) is None
+    assert profile_devices() == []
     assert er.async_get(hass).async_get_entity_id("tts", DOMAIN, subentry_id) is None
     assert hass.states.get("tts.qwen_tts") is None

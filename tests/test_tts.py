@@ -310,7 +310,8 @@ async def test_bad_options_raise_translated_validation_errors(
 
 async def test_unknown_option_is_refused(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await async_setup_component(hass, "media_source", {})
-    with pytest.raises(HomeAssistantError, match="Invalid options"):
+    # Home Assistant refuses it and names it (its wording changed in 2026.11).
+    with pytest.raises(HomeAssistantError, match="emotion"):
         await hass.services.async_call(
             "tts",
             "speak",

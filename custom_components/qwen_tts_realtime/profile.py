@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from homeassistant.components.tts import (
-    ATTR_PREFERRED_BITRATE,
     ATTR_PREFERRED_FORMAT,
     ATTR_PREFERRED_SAMPLE_BYTES,
     ATTR_PREFERRED_SAMPLE_CHANNELS,
@@ -30,6 +29,9 @@ from .const import (
 )
 from .realtime import ModelInfo, SessionConfig, language_type, model_info
 
+# Home Assistant's name for the option (homeassistant.components.tts has the constant only from
+# 2026.9; this integration supports 2026.3, and a caller on an older release never sends it).
+ATTR_PREFERRED_BITRATE = "preferred_bitrate"
 # Per-call options a user may give to tts.speak or an Assist pipeline.
 CALL_OPTIONS = [ATTR_VOICE, CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE, CONF_INSTRUCTIONS]
 PROSODY_OPTIONS = (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)

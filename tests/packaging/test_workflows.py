@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import re
 from typing import Any
 
+from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 import pytest
 import yaml
 
@@ -51,6 +52,25 @@ def test_test_workflow_runs_the_readme_command() -> None:
     assert python
     assert str(python[0]["with"]["python-version"]) == "3.14"
     assert any(s.get("run", "").strip() == "scripts/test" for s in steps)
+
+
+def test_ci_tests_the_claimed_minimum_home_assistant() -> None:
+    """The lowest release the test matrix runs the suite on is hacs.json's minimum.
+
+    That run is what proves the claim: a test here cannot know which names an older release lacks.
+    """
+    minimum = hacs()["homeassistant"]
+    (job,) = _workflow("tests.yml")["jobs"].values()
+    releases = [
+        AwesomeVersion(str(ha), ensure_strategy=[AwesomeVersionStrategy.CALVER])
+        for ha in job["strategy"]["matrix"]["ha"]
+        if ha != "pinned"
+    ]
+    assert str(min(releases)) == minimum
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert "scripts/test --ha ${{ matrix.ha }}" in commands
+    for readme in ("README.md", "README.zh-Hans.md"):
+        assert f"Home Assistant {minimum}" in (ROOT / readme).read_text(encoding="utf-8"), readme
 
 
 def test_release_workflow_uploads_the_hacs_zip() -> None:
