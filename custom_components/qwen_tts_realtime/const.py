@@ -26,7 +26,11 @@ DEFAULT_SAMPLE_RATE: Final = 24000
 DEFAULT_SPEECH_RATE: Final = 1.0
 DEFAULT_VOLUME: Final = 50
 DEFAULT_PITCH_RATE: Final = 1.0
-API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
+# The vendor's help on API keys, by the base of Home Assistant's language.
+API_KEY_URLS: Final = {
+    "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
+    "zh": "https://help.aliyun.com/zh/model-studio/get-api-key",
+}
 # Seconds to wait for the handshake, for the first audio once all text is sent, and between chunks.
 TIMEOUTS: Final = Timeouts(connect=10.0, first_audio=15.0, audio=10.0)
 # Seconds an idle spare connection is kept after the last utterance; 0 keeps none.
