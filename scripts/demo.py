@@ -40,6 +40,8 @@ AUTH_FILE = ".qwen-tts-demo-auth.json"
 TARGET_FILE = ".qwen-tts-demo-target"
 PID_FILE = ".qwen-tts-demo-pids.json"
 LOG_FILE = "home-assistant.log"
+# Only this machine can reach the demo: its password is published.
+DEFAULT_HOST: Final = os.environ.get("QWEN_TTS_DEMO_HOST", "127.0.0.1")
 # What each process of a demo runs: a pid in the pid file is signalled only while it still runs one.
 OUR_COMMANDS: Final = ("homeassistant", "qwen_tts_emulator", "demo.py")
 STOP_TIMEOUT: Final = 30.0  # seconds Home Assistant gets to shut down before it is killed
@@ -112,6 +114,22 @@ def take_over(config_dir: Path) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return running
+
+
+def write_http_config(config_dir: Path, host: str, port: int) -> None:
+    """Set where Home Assistant listens: it keeps this in storage and ignores `http:` in YAML."""
+    stable = {
+        "server_host": [host], "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"], "login_attempts_threshold": -1,
+        "ip_ban_enabled": True, "ssl_profile": "modern", "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00", "error": None, "error_message": None,
+    }  # fmt: skip
+    store = {
+        "version": 2, "minor_version": 2, "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }  # fmt: skip
+    (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
+    (config_dir / ".storage" / "http").write_text(json.dumps(store, indent=2))
 
 
 def output_path(output: str, cwd: Path) -> Path:
@@ -333,11 +351,8 @@ async def run(args: argparse.Namespace) -> None:
     temporary: Path | None = None
     config_dir = REPO / "config"
     port = 8123
-    if args.command == "serve":
-        if stopped := take_over(config_dir):
-            print(f"Stopped what an earlier demo left running (pids {stopped}).", flush=True)
-        if args.host:
-            os.environ["QWEN_TTS_DEMO_HOST"] = args.host  # read by config/configuration.yaml
+    if args.command == "serve" and (stopped := take_over(config_dir)):
+        print(f"Stopped what an earlier demo left running (pids {stopped}).", flush=True)
     async with aiohttp.ClientSession() as session:
         if args.command == "speak" and not await _answers(session, port, config_dir):
             # No demo instance is running: use a temporary one without the web UI.
@@ -347,6 +362,7 @@ async def run(args: argparse.Namespace) -> None:
             (temporary / "configuration.yaml").write_text(
                 template.replace("8123", str(port)).replace("frontend:\n", "")
             )
+        host = args.host if args.command == "serve" else DEFAULT_HOST
         pids = Pids(config_dir / PID_FILE if args.command == "serve" else None)
         ha = HomeAssistant(config_dir, port, pids)
         try:
@@ -355,6 +371,7 @@ async def run(args: argparse.Namespace) -> None:
             if not await _answers(session, port, config_dir):
                 if not api_key:
                     emulator, endpoint = await start_emulator(pids, temporary is not None)
+                write_http_config(config_dir, host, port)
                 print(f"Starting Home Assistant on {ha.base} (config: {config_dir}) …", flush=True)
                 await ha.start(session)
             elif not api_key:
@@ -437,6 +454,7 @@ def main() -> None:
     serve = sub.add_parser("serve")
     serve.add_argument(
         "--host",
+        default=DEFAULT_HOST,
         help="address Home Assistant listens on (default 127.0.0.1; env QWEN_TTS_DEMO_HOST)",
     )
     speak = sub.add_parser("speak")
