@@ -241,6 +241,26 @@ async def test_reconfigure_voice_profile(
     assert entry.subentries[subentry_id].data["voice"] == "Serena"
 
 
+async def test_changing_a_profiles_model_keeps_its_prosody(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry = make_entry(emulator, speech_rate=1.3, volume=70, pitch_rate=0.8)
+    await setup_entry(hass, entry)
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Qwen TTS", "model": "qwen3-tts-instruct-flash-realtime"}
+    )
+
+    assert result["step_id"] == "voice"
+    assert result["data_schema"] is not None
+    shown = result["data_schema"]({})
+    assert (shown["speech_rate"], shown["volume"], shown["pitch_rate"]) == (1.3, 70, 0.8)
+    assert (shown["voice"], shown["language"]) == ("Cherry", "en")
+
+
 async def test_reauth_with_a_valid_key(hass: HomeAssistant, emulator: Emulator) -> None:
     entry = make_entry(emulator)
     await setup_entry(hass, entry)

@@ -13,7 +13,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
-    WebSocketGenerator,
 )
 
 from qwen_tts_emulator import Emulator, render_pcm
@@ -326,36 +325,6 @@ async def test_engine_supports_streaming_input(hass: HomeAssistant, entry: MockC
 
     assert isinstance(engine, tts.TextToSpeechEntity)
     assert engine.async_supports_streaming_input()
-
-
-@pytest.mark.parametrize(
-    ("language", "included", "excluded"),
-    [
-        ("en", ["Cherry", "Jennifer"], ["Rocky"]),
-        ("zh", ["Cherry", "Rocky", "Kiki", "Dylan"], []),
-        ("zh-HK", ["Rocky", "Kiki"], []),
-        ("fr", ["Cherry"], ["Sunny"]),
-    ],
-)
-async def test_voices_are_listed_per_language(
-    hass: HomeAssistant,
-    hass_ws_client: WebSocketGenerator,
-    entry: MockConfigEntry,
-    language: str,
-    included: list[str],
-    excluded: list[str],
-) -> None:
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {"type": "tts/engine/voices", "engine_id": ENTITY_ID, "language": language}
-    )
-    response = await client.receive_json()
-
-    voices = {voice["voice_id"]: voice["name"] for voice in response["result"]["voices"]}
-    assert set(included) <= set(voices)
-    assert not set(excluded) & set(voices)
-    if "Rocky" in voices:
-        assert "Cantonese" in voices["Rocky"]
 
 
 async def test_whole_message_path_returns_a_complete_wav(

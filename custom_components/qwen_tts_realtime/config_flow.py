@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from yarl import URL
 
 if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
     import probatio as vol
@@ -38,7 +39,7 @@ else:
     import voluptuous as vol
 
 from .const import (
-    API_KEY_URL,
+    API_KEY_URLS,
     CONF_ENDPOINT,
     CONF_INSTRUCTIONS,
     CONF_MODEL,
@@ -65,6 +66,7 @@ from .realtime import (
     ConnectError,
     ConnectReason,
     InvalidEndpointError,
+    ModelInfo,
     RealtimeClient,
     RealtimeError,
     Region,
@@ -74,6 +76,21 @@ from .realtime import (
     voices_for,
 )
 from .realtime.session_config import MAX_INSTRUCTIONS_CHARS
+from .voice_check import check_voice
+
+# How an entry is titled: entry titles are stored text, not translated.
+_REGION_TITLES = {Region.INTERNATIONAL: "International", Region.MAINLAND_CHINA: "Mainland China"}
+
+
+def _entry_title(region: str, endpoint: str) -> str:
+    """Name the entry after its region, or the host of a custom endpoint."""
+    return f"Qwen TTS ({_REGION_TITLES.get(Region(region)) or URL(endpoint).host})"
+
+
+def _api_key_url(hass: HomeAssistant) -> str:
+    """Return the help page on API keys in Home Assistant's language (English otherwise)."""
+    return API_KEY_URLS.get(hass.config.language.split("-", maxsplit=1)[0], API_KEY_URLS["en"])
+
 
 _CONNECT_ERRORS = {
     ConnectReason.REFUSED: "connect_refused",
@@ -153,8 +170,8 @@ def _model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
 def _voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -> vol.Schema:
     model = model_info(model_name)
     voice_options = [
-        SelectOptionDict(value=voice.voice_id, label=voice.label)
-        for voice in voices_for(model, "zh" if "zh" in model.languages else model.languages[0])
+        SelectOptionDict(value=voice.voice_id, label=voice.label(language))
+        for voice in voices_for(model, model.languages[0])
     ]
     default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
     base_language = language.split("-", maxsplit=1)[0]
@@ -199,6 +216,21 @@ def _voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -
             )
         ] = TextSelector(TextSelectorConfig(multiline=True))
     return vol.Schema(fields)
+
+
+def _carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, Any]:
+    """Keep the settings of a profile's old model that its new model takes as they are."""
+    kept = {key: defaults[key] for key in (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)
+            if key in defaults and model.prosody}  # fmt: skip
+    if defaults.get(CONF_VOICE) in model.voices:
+        kept[CONF_VOICE] = defaults[CONF_VOICE]
+    if defaults.get(CONF_LANGUAGE) in model.languages:
+        kept[CONF_LANGUAGE] = defaults[CONF_LANGUAGE]
+    if defaults.get(CONF_SAMPLE_RATE) in model.sample_rates:
+        kept[CONF_SAMPLE_RATE] = defaults[CONF_SAMPLE_RATE]
+    if model.instructions and defaults.get(CONF_INSTRUCTIONS):
+        kept[CONF_INSTRUCTIONS] = defaults[CONF_INSTRUCTIONS]
+    return kept
 
 
 def _profile_data(
@@ -267,7 +299,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
                 _connection_schema(user_input or {}), user_input
             ),
             errors=errors,
-            description_placeholders={"api_key_url": API_KEY_URL},
+            description_placeholders={"api_key_url": _api_key_url(self.hass)},
         )
 
     async def async_step_profile(
@@ -286,9 +318,16 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = _profile_data(model, user_input)
             if not errors:
+                errors = await check_voice(
+                    self.hass,
+                    self._connection[CONF_API_KEY],
+                    self._connection[CONF_ENDPOINT],
+                    data,
+                )
+            if not errors:
                 region = Region(self._connection[CONF_REGION])
                 return self.async_create_entry(
-                    title=f"Qwen TTS ({region.value})",
+                    title=_entry_title(region, self._connection[CONF_ENDPOINT]),
                     data={
                         CONF_API_KEY: self._connection[CONF_API_KEY],
                         CONF_REGION: region.value,
@@ -346,7 +385,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={
                 "endpoint": entry.data[CONF_ENDPOINT],
-                "api_key_url": API_KEY_URL,
+                "api_key_url": _api_key_url(self.hass),
             },
         )
 
@@ -366,9 +405,13 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
                 if unique_id != entry.unique_id:
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured()
+                old_title = _entry_title(entry.data[CONF_REGION], entry.data[CONF_ENDPOINT])
                 return self.async_update_and_abort(
                     entry,
                     unique_id=unique_id,
+                    title=_entry_title(user_input[CONF_REGION], endpoint)
+                    if entry.title == old_title
+                    else entry.title,
                     data={
                         CONF_API_KEY: api_key,
                         CONF_REGION: user_input[CONF_REGION],
@@ -427,15 +470,24 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         model = self._profile[CONF_MODEL]
         errors: dict[str, str] = {}
         if user_input is not None:
+            entry = self._get_entry()
             data, errors = _profile_data(model, user_input)
+            if not errors:
+                errors = await check_voice(
+                    self.hass, entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT], data
+                )
             if not errors:
                 title = self._profile[CONF_NAME]
                 if self.source == "reconfigure":
                     return self.async_update_and_abort(
-                        self._get_entry(), self._get_reconfigure_subentry(), data=data, title=title
+                        entry,
+                        self._get_reconfigure_subentry(),
+                        data=data,
+                        title=title,
+                        reason="reconfigure_successful",  # this integration's string, translated
                     )
                 return self.async_create_entry(title=title, data=data)
-        defaults = user_input or (self._defaults if self._defaults.get(CONF_MODEL) == model else {})
+        defaults = user_input or _carried_over(self._defaults, model_info(model))
         return self.async_show_form(
             step_id="voice",
             data_schema=_voice_schema(model, defaults, self.hass.config.language),

@@ -28,7 +28,11 @@ DEFAULT_SAMPLE_RATE: Final = 24000
 DEFAULT_SPEECH_RATE: Final = 1.0
 DEFAULT_VOLUME: Final = 50
 DEFAULT_PITCH_RATE: Final = 1.0
-API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
+# The vendor's help on API keys, by the base of Home Assistant's language.
+API_KEY_URLS: Final = {
+    "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
+    "zh": "https://help.aliyun.com/zh/model-studio/get-api-key",
+}
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
 # The vendor's price list for the realtime models; prices change, so none is written here.

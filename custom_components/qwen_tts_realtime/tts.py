@@ -27,6 +27,7 @@ from .realtime import (
     AuthenticationError,
     RealtimeError,
     SessionConfig,
+    VoiceInfo,
     model_info,
     voices_for,
     wav_bytes,
@@ -84,10 +85,25 @@ class QwenTTSEntity(TextToSpeechEntity):
     @callback
     @override
     def async_get_supported_voices(self, language: str) -> list[Voice] | None:
-        """Return the voices of the profile's model, dialect voices under Chinese."""
+        """Return the profile's own voice first, then the model's other voices.
+
+        Every system voice speaks all of the model's languages, so the list does not depend on
+        the language beyond it being one the model speaks. Labels follow Home Assistant's language.
+        """
         if self._model.custom_voices_only:
             return [Voice(self._profile_voice, self._profile_voice)]
-        return [Voice(voice.voice_id, voice.label) for voice in voices_for(self._model, language)]
+        voices = voices_for(self._model, language)
+        if not voices:
+            return []
+        own = next(
+            (voice for voice in voices if voice.voice_id == self._profile_voice),
+            VoiceInfo(self._profile_voice),
+        )
+        ui_language = self.hass.config.language
+        return [
+            Voice(voice.voice_id, voice.label(ui_language))
+            for voice in (own, *(voice for voice in voices if voice is not own))
+        ]
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:

@@ -43,22 +43,36 @@ def test_retired_models_are_not_selectable() -> None:
     assert MODELS["qwen-tts-realtime"] not in SELECTABLE_MODELS
 
 
-def test_dialect_voices_are_listed_under_chinese_only() -> None:
+@pytest.mark.parametrize("language", ["zh-CN", "en", "fr"])
+def test_every_voice_is_listed_in_every_language_of_the_model(language: str) -> None:
     model = MODELS[DEFAULT_MODEL]
 
-    chinese = {voice.voice_id for voice in voices_for(model, "zh-CN")}
-    english = {voice.voice_id for voice in voices_for(model, "en")}
+    voices = [voice.voice_id for voice in voices_for(model, language)]
 
-    assert {"Jada", "Sunny", "Cherry"} <= chinese
-    assert "Cherry" in english
-    assert "Jada" not in english
-    assert len(chinese) == 48
+    assert voices == list(model.voices)
+    assert len(voices) == 48
+    assert {"Jada", "Sunny", "Cherry"} <= set(voices)
 
 
 def test_no_voices_for_a_language_the_model_lacks() -> None:
     assert voices_for(MODELS["qwen-tts-realtime"], "de") == []
 
 
-def test_voice_labels() -> None:
-    assert VOICES["Jada"].label == "Jada (Shanghainese) – A lively woman from Shanghai."
-    assert VOICES["Momo"].label == "Momo"
+@pytest.mark.parametrize(
+    ("language", "jada"),
+    [
+        ("en", "Jada (Shanghainese) – A lively woman from Shanghai."),
+        ("de", "Jada (Shanghainese) – A lively woman from Shanghai."),
+        ("zh-Hans", "Jada（上海话）：来自上海的爽利女声。"),
+    ],
+)
+def test_voice_labels_follow_the_language(language: str, jada: str) -> None:
+    assert VOICES["Jada"].label(language) == jada
+    assert VOICES["Momo"].label(language) == "Momo"
+
+
+def test_every_described_voice_has_a_chinese_label() -> None:
+    for voice in VOICES.values():
+        if voice.description:
+            assert voice.description.zh
+            assert voice.label("zh-Hans") != voice.label("en")

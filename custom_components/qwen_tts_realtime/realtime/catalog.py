@@ -24,18 +24,35 @@ ALL_LANGUAGES: Final = tuple(LANGUAGE_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
+class Text:
+    """A label in each language the voice labels come in: English, and Chinese for zh-*."""
+
+    en: str
+    zh: str
+
+    def in_language(self, language: str) -> str:
+        """Return the text for a Home Assistant language code (``zh-Hans``, ``en``, ``de``)."""
+        return self.zh if language.lower().startswith("zh") else self.en
+
+
+@dataclass(frozen=True, slots=True)
 class VoiceInfo:
     """A system voice. `dialect` is set for the Chinese dialect voices."""
 
     voice_id: str
-    description: str = ""
-    dialect: str | None = None
+    description: Text | None = None
+    dialect: Text | None = None
 
-    @property
-    def label(self) -> str:
+    def label(self, language: str = "en") -> str:
         """Return how the voice is shown to users: name, dialect and description."""
-        name = f"{self.voice_id} ({self.dialect})" if self.dialect else self.voice_id
-        return f"{name} – {self.description}" if self.description else name
+        zh = language.lower().startswith("zh")
+        name = self.voice_id
+        if self.dialect:
+            dialect = self.dialect.in_language(language)
+            name = f"{name}（{dialect}）" if zh else f"{name} ({dialect})"
+        if not self.description:
+            return name
+        return f"{name}{'：' if zh else ' – '}{self.description.in_language(language)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,29 +71,93 @@ class ModelInfo:
     replacement: str | None = None
 
 
-_D = VoiceInfo
+_T = Text
+SHANGHAINESE: Final = _T("Shanghainese", "上海话")
+BEIJING: Final = _T("Beijing dialect", "北京话")
+SICHUANESE: Final = _T("Sichuanese", "四川话")
+NANJING: Final = _T("Nanjing dialect", "南京话")
+SHAANXI: Final = _T("Shaanxi dialect", "陕西话")
+MIN_NAN: Final = _T("Min Nan", "闽南语")
+TIANJIN: Final = _T("Tianjin dialect", "天津话")
+CANTONESE: Final = _T("Cantonese", "粤语")
+
+
+def _D(voice_id: str, en: str = "", zh: str = "", dialect: Text | None = None) -> VoiceInfo:
+    return VoiceInfo(voice_id, _T(en, zh) if en else None, dialect)
+
+
 VOICES: Final[dict[str, VoiceInfo]] = {
     v.voice_id: v
     for v in (
-        _D("Cherry", "A cheerful, friendly and natural young woman's voice."),
-        _D("Ethan", "Standard Mandarin with a slight northern accent; bright, warm, energetic."),
-        _D("Nofish", "A designer who does not use retroflex consonants."),
-        _D("Jennifer", "A premium, cinematic American English female voice."),
-        _D("Ryan", "A rhythmic, dramatic voice with realism and tension."),
-        _D("Katerina", "A mature and rhythmic female voice."),
-        _D("Elias", "Explains complex topics with academic rigor and clear storytelling."),
-        _D("Jada", "A lively woman from Shanghai.", "Shanghainese"),
-        _D("Dylan", "A teenager who grew up in the hutongs of Beijing.", "Beijing dialect"),
-        _D("Sunny", "A sweet female voice from Sichuan.", "Sichuanese"),
-        _D("Li", "A patient yoga teacher.", "Nanjing dialect"),
-        _D("Marcus", "A sincere and deep voice from Shaanxi.", "Shaanxi dialect"),
-        _D("Roy", "A humorous and lively young male voice with a Minnan accent.", "Min Nan"),
-        _D("Peter", "A voice for the straight man in Tianjin crosstalk.", "Tianjin dialect"),
-        _D("Rocky", "A witty and humorous male voice for online chats.", "Cantonese"),
-        _D("Kiki", "A sweet best friend from Hong Kong.", "Cantonese"),
-        _D("Eric", "An unconventional and refined male voice from Chengdu, Sichuan.", "Sichuanese"),
-        _D("Serena", "A kind young woman."),
-        _D("Chelsie", "An anime-style virtual girlfriend voice."),
+        _D(
+            "Cherry",
+            "A cheerful, friendly and natural young woman's voice.",
+            "阳光积极、亲切自然的年轻女声。",
+        ),
+        _D(
+            "Ethan",
+            "Standard Mandarin with a slight northern accent; bright, warm, energetic.",
+            "标准普通话，略带北方口音；阳光、温暖、有活力。",
+        ),
+        _D("Nofish", "A designer who does not use retroflex consonants.", "不会翘舌音的设计师。"),
+        _D(
+            "Jennifer",
+            "A premium, cinematic American English female voice.",
+            "品牌级、电影质感的美式英语女声。",
+        ),
+        _D(
+            "Ryan",
+            "A rhythmic, dramatic voice with realism and tension.",
+            "节奏感强、富有戏剧张力，真实而紧凑。",
+        ),
+        _D("Katerina", "A mature and rhythmic female voice.", "成熟而富有韵律感的女声。"),
+        _D(
+            "Elias",
+            "Explains complex topics with academic rigor and clear storytelling.",
+            "以学术的严谨和清晰的叙事讲解复杂话题。",
+        ),
+        _D("Jada", "A lively woman from Shanghai.", "来自上海的爽利女声。", SHANGHAINESE),
+        _D(
+            "Dylan",
+            "A teenager who grew up in the hutongs of Beijing.",
+            "在北京胡同里长大的少年。",
+            BEIJING,
+        ),
+        _D("Sunny", "A sweet female voice from Sichuan.", "来自四川的甜美女声。", SICHUANESE),
+        _D("Li", "A patient yoga teacher.", "耐心的瑜伽老师。", NANJING),
+        _D(
+            "Marcus",
+            "A sincere and deep voice from Shaanxi.",
+            "来自陕西的真诚、浑厚的声音。",
+            SHAANXI,
+        ),
+        _D(
+            "Roy",
+            "A humorous and lively young male voice with a Minnan accent.",
+            "带闽南口音的幽默、活泼的年轻男声。",
+            MIN_NAN,
+        ),
+        _D(
+            "Peter",
+            "A voice for the straight man in Tianjin crosstalk.",
+            "天津相声里的捧哏。",
+            TIANJIN,
+        ),
+        _D(
+            "Rocky",
+            "A witty and humorous male voice for online chats.",
+            "适合网聊的风趣幽默男声。",
+            CANTONESE,
+        ),
+        _D("Kiki", "A sweet best friend from Hong Kong.", "来自香港的甜美闺蜜。", CANTONESE),
+        _D(
+            "Eric",
+            "An unconventional and refined male voice from Chengdu, Sichuan.",
+            "来自四川成都、不拘一格又儒雅的男声。",
+            SICHUANESE,
+        ),
+        _D("Serena", "A kind young woman.", "温柔的年轻女性。"),
+        _D("Chelsie", "An anime-style virtual girlfriend voice.", "二次元风格的虚拟女友音色。"),
         *(
             _D(name)
             for name in (
@@ -122,7 +203,7 @@ _FLASH: Final = (
     *_FLASH_2025_09,
     "Serena",
     "Chelsie",
-    *(v for v in VOICES if not VOICES[v].description),
+    *(v for v in VOICES if VOICES[v].description is None),
 )
 _INSTRUCT: Final = (
     "Cherry", "Serena", "Ethan", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Nofish",
@@ -173,12 +254,12 @@ def language_type(language: str | None) -> str:
 
 
 def voices_for(model: ModelInfo, language: str) -> list[VoiceInfo]:
-    """Return the voices offered for a language: dialect voices are listed under Chinese only."""
+    """Return the model's voices for a language it speaks: every voice speaks all of them.
+
+    Dialect voices are included too (their label names the dialect); a language the model does
+    not speak has no voices.
+    """
     base = language.split("-", maxsplit=1)[0].lower()
     if base not in model.languages:
         return []
-    return [
-        VOICES.get(voice_id) or VoiceInfo(voice_id)
-        for voice_id in model.voices
-        if base == "zh" or VOICES.get(voice_id, VoiceInfo(voice_id)).dialect is None
-    ]
+    return [VOICES.get(voice_id) or VoiceInfo(voice_id) for voice_id in model.voices]

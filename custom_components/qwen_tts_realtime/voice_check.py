@@ -1,0 +1,60 @@
+"""Proves, before a profile is saved, that its model speaks with a voice the catalogue lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import aclosing
+from typing import Any, Final
+
+from homeassistant.const import CONF_LANGUAGE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_MODEL, CONF_VOICE, TIMEOUTS
+from .profile import default_options, session_config
+from .realtime import (
+    AuthenticationError,
+    ConnectionClosedError,
+    RateLimitError,
+    RealtimeClient,
+    RealtimeError,
+    ServiceError,
+    model_info,
+)
+
+# What the check speaks: the service rejects an unknown voice at the latest when it synthesizes,
+# and a few characters cost next to nothing (billing counts characters).
+VOICE_CHECK_TEXT: Final = "Hi."
+
+
+async def check_voice(
+    hass: HomeAssistant, api_key: str, endpoint: str, profile: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return no errors when the profile's voice is the model's, or the service speaks with it.
+
+    A voice of the model's catalogue needs no check. Any other id (a cloned or designed voice, or
+    a typo) must produce audio in a real session with the profile's settings: audio is the proof,
+    so the first chunk ends the check and the rest is discarded.
+    """
+    if profile[CONF_VOICE] in model_info(profile[CONF_MODEL]).voices:
+        return {}
+    config = session_config(profile.get(CONF_LANGUAGE, ""), default_options(profile), encoded=False)
+    client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint, timeouts=TIMEOUTS)
+    try:
+        async with aclosing(client.synthesize(config, VOICE_CHECK_TEXT)) as audio:
+            async for _ in audio:
+                return {}
+    except AuthenticationError:
+        return {"base": "invalid_auth"}
+    except RateLimitError:
+        return {"base": "rate_limited"}
+    except ServiceError:
+        return {CONF_VOICE: "unknown_voice"}
+    except ConnectionClosedError as err:
+        # Closed before accepting the session: refused what changed since the handshake, the voice.
+        return {"base": "cannot_connect"} if err.session_accepted else {CONF_VOICE: "unknown_voice"}
+    except RealtimeError:
+        return {"base": "cannot_connect"}
+    finally:
+        await client.close()
+    return {CONF_VOICE: "unknown_voice"}  # the session ended without speaking

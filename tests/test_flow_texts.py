@@ -1,0 +1,99 @@
+"""What the flows show: entry titles, the API-key help link and the translated outcomes."""
+
+from __future__ import annotations
+
+import re
+from typing import cast
+
+from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.qwen_tts_realtime.const import DOMAIN
+from qwen_tts_emulator import Emulator
+
+from .conftest import API_KEY, make_entry
+from .test_config_flow import VOICE_STEP, voice_step
+
+LANGUAGES = ["en", "zh-Hans"]
+
+
+async def test_a_custom_endpoints_entry_is_titled_with_its_host(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await voice_step(hass, emulator, "qwen3-tts-flash-realtime")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], VOICE_STEP)
+
+    assert result["title"] == "Qwen TTS (127.0.0.1)"
+
+
+@pytest.mark.parametrize(
+    ("language", "url"),
+    [
+        ("en", "https://www.alibabacloud.com/help/en/model-studio/get-api-key"),
+        ("zh-Hans", "https://help.aliyun.com/zh/model-studio/get-api-key"),
+    ],
+)
+async def test_the_api_key_help_is_in_home_assistants_language(
+    hass: HomeAssistant, language: str, url: str
+) -> None:
+    hass.config.language = language
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+    assert result["description_placeholders"] == {"api_key_url": url}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("step", ["user", "reauth_confirm"])
+async def test_the_api_key_link_ends_where_the_url_ends(
+    hass: HomeAssistant, language: str, step: str
+) -> None:
+    """A URL followed by full-width punctuation gets that punctuation linked into it."""
+    strings = await async_get_translations(hass, language, "config", [DOMAIN])
+    description = strings[f"component.{DOMAIN}.config.step.{step}.description"]
+
+    assert re.search(r"\]\(\{api_key_url\}\)", description), description  # a markdown link
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_reconfiguring_a_profile_ends_with_this_integrations_translated_message(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, language: str
+) -> None:
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], VOICE_STEP)
+
+    assert result["reason"] == "reconfigure_successful"
+    assert result.get("translation_domain") is None  # not Home Assistant's own English string
+    strings = await async_get_translations(hass, language, "config_subentries", [DOMAIN])
+    message = strings[f"component.{DOMAIN}.config_subentries.tts.abort.reconfigure_successful"]
+    entry_strings = await async_get_translations(hass, language, "config", [DOMAIN])
+    assert message == entry_strings[f"component.{DOMAIN}.config.abort.reconfigure_successful"]
+
+
+async def test_reconfiguring_the_region_retitles_an_entry_with_its_generated_title(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry = make_entry(emulator)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        title="Qwen TTS (Mainland China)",
+        data={**entry.data, "region": "mainland_china", "endpoint": "wss://dashscope.aliyuncs.com"},
+    )
+
+    result = await entry.start_reconfigure_flow(hass)
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"region": "custom", "endpoint": emulator.url, "api_key": API_KEY}
+    )
+    await hass.async_block_till_done()
+
+    assert entry.title == "Qwen TTS (127.0.0.1)"
+    await hass.config_entries.async_unload(entry.entry_id)

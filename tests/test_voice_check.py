@@ -1,0 +1,149 @@
+"""A voice the model's catalogue lacks is proven by the service before the profile is saved."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
+from custom_components.qwen_tts_realtime.voice_check import VOICE_CHECK_TEXT
+from qwen_tts_emulator import Emulator, Fault, Scenario
+
+from .conftest import API_KEY
+from .helpers import utterances, utterances_closed
+from .test_config_flow import VOICE_STEP, voice_step
+
+INSTRUCT = "qwen3-tts-instruct-flash-realtime"
+
+
+@pytest.mark.parametrize(
+    ("model", "voice"),
+    [
+        (INSTRUCT, "made-up-voice"),
+        (INSTRUCT, "Dylan"),  # a system voice, but not one of this model's
+        ("qwen3-tts-vc-realtime-2026-01-15", "Cherry"),  # system voices do not clone
+        ("qwen3-tts-vd-realtime-2026-01-15", "qwen-tts-vc-cloned"),  # a cloned id, designed model
+    ],
+)
+async def test_a_voice_the_model_cannot_use_is_refused(
+    hass: HomeAssistant, emulator: Emulator, model: str, voice: str
+) -> None:
+    result = await voice_step(hass, emulator, model)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"voice": "unknown_voice"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    await utterances_closed(emulator)
+
+
+async def test_a_custom_voice_is_proven_with_a_few_characters(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (check,) = utterances(emulator)
+    assert check.config["voice"] == "qwen-tts-vc-my-voice"
+    assert check.config["model"] == "qwen3-tts-vc-realtime-2026-01-15"
+    spoken = [e.payload["text"] for e in check.received if e.type == "input_text_buffer.append"]
+    assert spoken == [VOICE_CHECK_TEXT]
+    await utterances_closed(emulator)
+
+
+async def test_a_voice_of_the_models_catalogue_needs_no_check(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await voice_step(hass, emulator, INSTRUCT)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Vivian"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert utterances(emulator) == []
+
+
+async def test_a_check_that_cannot_reach_the_service_says_so(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), handshake_status=503)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+    )
+
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_a_session_that_ends_without_audio_does_not_prove_the_voice(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("close", "before_audio", close_code=1000)],
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_adding_a_profile_checks_its_voice(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Storyteller", "model": INSTRUCT}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Ethn"}
+    )
+
+    assert result["errors"] == {"voice": "unknown_voice"}
+    assert len(entry.subentries) == 1
+
+
+async def test_reconfiguring_a_profile_checks_its_voice(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Qwen TTS", "model": INSTRUCT}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": "Jennifer"}
+    )
+
+    assert result["errors"] == {"voice": "unknown_voice"}
+    assert entry.subentries[subentry_id].data["voice"] == "Cherry"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+async def test_the_voice_error_is_translated(hass: HomeAssistant, language: str) -> None:
+    for category in ("config", "config_subentries"):
+        strings = await async_get_translations(hass, language, category, [DOMAIN])
+        key = (
+            f"component.{DOMAIN}.config.error.unknown_voice"
+            if category == "config"
+            else f"component.{DOMAIN}.config_subentries.tts.error.unknown_voice"
+        )
+        assert strings[key]
