@@ -3,8 +3,10 @@
 from .audio import billed_characters, render_pcm, split_segments
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
+from .voices import CUSTOMIZATION_PATH, StoredVoice, VoiceRequest, VoiceStore
 
 __all__ = [
+    "CUSTOMIZATION_PATH",
     "PATH",
     "Emulator",
     "Fault",
@@ -12,6 +14,9 @@ __all__ = [
     "ReceivedEvent",
     "Scenario",
     "SessionRecord",
+    "StoredVoice",
+    "VoiceRequest",
+    "VoiceStore",
     "billed_characters",
     "default_config",
     "default_models",
