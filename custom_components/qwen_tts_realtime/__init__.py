@@ -11,6 +11,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .const import CONF_ENDPOINT, CONF_MODEL, DOMAIN, SPARE_IDLE_TIMEOUT, SUBENTRY_TTS, TIMEOUTS
 from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
 from .repairs import async_check_retired_models
+from .voice_library import async_forget_library
 
 PLATFORMS = [Platform.TTS]
 
@@ -63,3 +64,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> 
         return False
     await entry.runtime_data.close()
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
+    """Forget the entry's voice lists; the voices stay in the account (never deleted silently)."""
+    async_forget_library(hass, entry)

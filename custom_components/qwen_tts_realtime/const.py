@@ -27,6 +27,8 @@ DEFAULT_SPEECH_RATE: Final = 1.0
 DEFAULT_VOLUME: Final = 50
 DEFAULT_PITCH_RATE: Final = 1.0
 API_KEY_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/get-api-key"
+# The vendor's price list: creating a voice is billed, at a price shown there, never here.
+VOICE_PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/model-pricing"
 # Seconds to wait for the handshake, for the first audio once all text is sent, and between chunks.
 TIMEOUTS: Final = Timeouts(connect=10.0, first_audio=15.0, audio=10.0)
 # Seconds an idle spare connection is kept after the last utterance; 0 keeps none.

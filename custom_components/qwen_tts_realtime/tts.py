@@ -27,12 +27,14 @@ from .realtime import (
     AuthenticationError,
     RealtimeError,
     SessionConfig,
+    kind_of_model,
     model_info,
     voices_for,
     wav_bytes,
 )
 from .realtime.text_feed import clean_text
 from .realtime.wav import WAV_HEADER_SIZE, wav_stream
+from .voice_library import VoiceLibrary, custom_voices, voice_library
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -84,13 +86,36 @@ class QwenTTSEntity(TextToSpeechEntity):
         self._attr_supported_options = [*CALL_OPTIONS, *PREFERRED_OPTIONS]
         self._attr_default_options = default_options(subentry.data)
 
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Fetch the account's voices of a custom-voice model, for the voice pickers."""
+        await super().async_added_to_hass()
+        self._refresh_custom_voices()
+
     @callback
     @override
     def async_get_supported_voices(self, language: str) -> list[Voice] | None:
-        """Return the voices of the profile's model, dialect voices under Chinese."""
+        """Return the voices of the profile's model, dialect voices under Chinese.
+
+        A voice cloning or design model speaks the account's voices made for it: the profile's
+        own voice first, then the others as last listed (refreshed in the background).
+        """
         if self._model.custom_voices_only:
-            return [Voice(self._profile_voice, self._profile_voice)]
+            self._refresh_custom_voices()
+            return custom_voices(self._custom_library(), self._model.name, self._profile_voice)
         return [Voice(voice.voice_id, voice.label) for voice in voices_for(self._model, language)]
+
+    def _custom_library(self) -> VoiceLibrary | None:
+        try:
+            return voice_library(self.hass, self._entry)
+        except RealtimeError:  # a custom endpoint without a customisation API
+            return None
+
+    @callback
+    def _refresh_custom_voices(self) -> None:
+        kind = kind_of_model(self._model.name)
+        if kind is not None and (library := self._custom_library()) is not None:
+            library.async_refresh_if_stale(self.hass, kind)
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
