@@ -7,8 +7,10 @@ import asyncio
 import base64
 import binascii
 import io
+from pathlib import Path
 import re
 import sys
+import tempfile
 from typing import Final
 import wave
 
@@ -43,13 +45,16 @@ async def decode_data_url(data_url: str) -> tuple[bytes, int]:
             raise UndecodableAudio("WAV must be 16-bit PCM.")
         return _first_channel(frames, channels), rate
     if raw and ffmpeg_available():
-        proc = await asyncio.create_subprocess_exec(
-            "ffmpeg", "-hide_banner", "-loglevel", "error", "-i", "pipe:0", "-ac", "1",
-            "-f", "wav", "pipe:1",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        out, _ = await proc.communicate(raw)
+        # A file, not a pipe: an M4A's index may come last, and ffmpeg must seek to it.
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / "upload"
+            source.write_bytes(raw)
+            proc = await asyncio.create_subprocess_exec(
+                "ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(source), "-ac", "1",
+                "-f", "wav", "pipe:1",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            out, _ = await proc.communicate()
         pcm, rate = _parse_wav(out)
         if proc.returncode == 0 and pcm:
             return pcm, rate

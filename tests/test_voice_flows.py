@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from http import HTTPStatus
 import io
+from pathlib import Path
 from typing import Any, cast
 import wave
 
@@ -460,3 +462,28 @@ async def test_endpoint_without_a_voice_api_says_so(
 
     assert result["errors"] == {"base": "voice_api_unavailable"}
     await assert_translated(hass, "error", "voice_api_unavailable")
+
+
+@pytest.mark.parametrize(("extension", "codec"), [("mp3", "libmp3lame"), ("m4a", "aac")])
+async def test_clone_from_an_uploaded_mp3_or_m4a(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    tmp_path: Path,
+    extension: str,
+    codec: str,
+) -> None:
+    source, target = tmp_path / "voice.wav", tmp_path / f"voice.{extension}"
+    source.write_bytes(recording(12))
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-loglevel", "error", "-i", str(source), "-c:a", codec, str(target)
+    )
+    assert await process.wait() == 0
+    file_id = await upload(hass_client, target.read_bytes(), target.name)
+    result = await start(hass, entry, "clone")
+    result = await step(result, hass, name="encoded", audio=file_id, language="en")
+
+    assert result["step_id"] == "voice", result.get("errors")
+    (stored,) = emulator.voices.voices.values()
+    assert stored.target_model == VC_MODEL
