@@ -5,8 +5,10 @@ from custom_components.qwen_tts_realtime.realtime.billing import billed_characte
 from .audio import render_pcm, split_segments
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
+from .voices import CUSTOMIZATION_PATH, StoredVoice, VoiceRequest, VoiceStore
 
 __all__ = [
+    "CUSTOMIZATION_PATH",
     "PATH",
     "Emulator",
     "Fault",
@@ -14,6 +16,9 @@ __all__ = [
     "ReceivedEvent",
     "Scenario",
     "SessionRecord",
+    "StoredVoice",
+    "VoiceRequest",
+    "VoiceStore",
     "billed_characters",
     "default_config",
     "default_models",

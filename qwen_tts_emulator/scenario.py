@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -73,7 +74,8 @@ class ModelSpec:
     """What one model accepts in `session.update`.
 
     `voices` lists the system voices; `voice_prefixes` admits custom voice ids (the cloned and
-    designed voices of the vc/vd models). A voice is valid when either admits it.
+    designed voices of the vc/vd models) of the account, and only on the model they were made
+    for. A voice is valid when either admits it.
     `tunable` says whether speech_rate/volume/pitch_rate apply (ignored otherwise, not rejected).
     `usage` is what `response.done` reports: billed characters, or tokens for `qwen-tts-realtime`.
     """
@@ -86,9 +88,11 @@ class ModelSpec:
     sample_rates: tuple[int, ...] = ALL_SAMPLE_RATES
     usage: Literal["characters", "tokens"] = "characters"
 
-    def accepts_voice(self, voice: str) -> bool:
-        """Return whether `voice` is valid for this model."""
-        return voice in self.voices or any(voice.startswith(p) for p in self.voice_prefixes)
+    def accepts_voice(self, voice: str, model: str, created: Mapping[str, str]) -> bool:
+        """Return whether `voice` is valid for `model`; `created` maps custom voices to theirs."""
+        if voice in self.voices:
+            return True
+        return any(voice.startswith(p) for p in self.voice_prefixes) and created.get(voice) == model
 
 
 def default_models() -> dict[str, ModelSpec]:

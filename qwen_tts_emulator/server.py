@@ -6,7 +6,7 @@ import asyncio
 from asyncio import FIRST_COMPLETED
 import base64
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -31,6 +31,7 @@ from .audio import (
 )
 from .hostile import frames
 from .scenario import LANGUAGE_TYPES, Fault, FaultPoint, ModelSpec, Scenario
+from .voices import VOICE_STORE, VoiceStore, add_voice_routes
 
 _LOGGER = logging.getLogger("qwen_tts_emulator")
 
@@ -192,7 +193,11 @@ def _rules(spec: ModelSpec) -> list[_Rule]:
 
 
 def apply_update(
-    model: str, spec: ModelSpec, current: dict[str, Any], session: Any
+    model: str,
+    spec: ModelSpec,
+    current: dict[str, Any],
+    session: Any,
+    created: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return `current` updated by a `session.update`'s session object, or raise _UpdateError.
 
@@ -204,7 +209,7 @@ def apply_update(
     new = dict(current)
     if "voice" in session:
         voice = session["voice"]
-        if not isinstance(voice, str) or not spec.accepts_voice(voice):
+        if not isinstance(voice, str) or not spec.accepts_voice(voice, model, created or {}):
             raise _UpdateError(
                 "session.voice", f"Voice {voice!r} is not supported by model {model}."
             )
@@ -589,7 +594,9 @@ class _Connection:
             self._emit_error("invalid_value", SECOND_UPDATE_MESSAGE, None, event_id)
             return
         try:
-            config = apply_update(self.record.model, self._spec, self._config, data.get("session"))
+            created = self._request.app[VOICE_STORE].target_models()
+            session = data.get("session")
+            config = apply_update(self.record.model, self._spec, self._config, session, created)
         except _UpdateError as err:
             self._update_state = "failed"
             self._emit_error("invalid_value", err.message, err.param, event_id)
@@ -762,6 +769,7 @@ class Emulator:
 
     def __init__(self, scenario: Scenario | None = None) -> None:
         self.scenario = scenario if scenario is not None else Scenario()
+        self.voices = VoiceStore()  # the account's designed and cloned voices
         self.sessions: list[SessionRecord] = []
         self.open_connections = 0
         self.connections_total = 0
@@ -785,6 +793,7 @@ class Emulator:
             raise RuntimeError("Emulator already started")
         app = web.Application()
         app.router.add_get(PATH, self._handle)
+        add_voice_routes(app, self.voices, lambda: self.scenario)
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)

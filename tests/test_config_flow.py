@@ -203,7 +203,12 @@ async def test_add_voice_profile_subentry_adds_an_entity(
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
     )
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "system_voice"}
+    )
+    assert result["step_id"] == "system_voice"
     assert result["data_schema"] is not None
     assert result["data_schema"]({"model": "qwen3-tts-flash-realtime"})["name"] == "Qwen TTS 2"
     result = await hass.config_entries.subentries.async_configure(
@@ -227,7 +232,7 @@ async def test_reconfigure_voice_profile(
     result = cast(
         "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     )
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "system_voice"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"}
     )

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
 )
 
+from custom_components.qwen_tts_realtime.realtime import kind_of_voice
 from qwen_tts_emulator import Emulator, render_pcm
 
 from .conftest import make_entry, setup_entry
@@ -197,6 +198,12 @@ async def test_each_model_family_speaks(
     profile: dict[str, str],
     options: dict[str, object],
 ) -> None:
+    if kind := kind_of_voice(profile["voice"]):  # a custom voice exists once it is created
+        name = profile["voice"].rsplit("-", 1)[1]
+        profile = {
+            **profile,
+            "voice": emulator.voices.add(name, "vd" if kind == "design" else "vc"),
+        }
     await setup_entry(hass, make_entry(emulator, **profile))
 
     data = await fetch_url_audio(hass_client, "Good morning. 早上好！", {**options, **WAV})

@@ -20,6 +20,7 @@ from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, Realti
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
+from .voice_library import async_forget_library
 
 PLATFORMS = [Platform.SENSOR, Platform.TTS]
 
@@ -78,5 +79,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
-    """Delete the entry's stored usage counts."""
+    """Delete the entry's stored usage counts and forget its voice lists.
+
+    The voices stay in the account: removing the integration never deletes them silently.
+    """
     await async_remove_usage(hass, entry.entry_id)
+    async_forget_library(hass, entry)

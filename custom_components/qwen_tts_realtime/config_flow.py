@@ -77,6 +77,7 @@ from .realtime import (
 )
 from .realtime.session_config import MAX_INSTRUCTIONS_CHARS
 from .voice_check import check_voice
+from .voice_flows import VoiceFlows, is_custom_voice
 
 # How an entry is titled: entry titles are stored text, not translated.
 _REGION_TITLES = {Region.INTERNATIONAL: "International", Region.MAINLAND_CHINA: "Mainland China"}
@@ -429,21 +430,26 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
 
 
-class VoiceProfileFlow(ConfigSubentryFlow):
-    """Add or change a voice profile: one text-to-speech entity."""
+class VoiceProfileFlow(VoiceFlows, ConfigSubentryFlow):
+    """Add or change a voice profile: one text-to-speech entity.
+
+    A new profile starts at the menu of VoiceFlows (system, designed, cloned or account voice).
+    """
 
     def __init__(self) -> None:
         """Start with nothing entered."""
         self._profile: dict[str, Any] = {}
         self._defaults: dict[str, Any] = {}
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+    async def async_step_system_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
         """Choose the profile's name and model."""
         if user_input is not None:
             self._profile = user_input
             return await self.async_step_voice()
         defaults = self._defaults or {CONF_NAME: self._unused_name()}
-        return self.async_show_form(step_id="user", data_schema=_model_schema(defaults))
+        return self.async_show_form(step_id="system_voice", data_schema=_model_schema(defaults))
 
     def _unused_name(self) -> str:
         """Suggest a name no other profile of the entry has (they become entity ids)."""
@@ -461,7 +467,9 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         """Change an existing profile, starting from its current settings."""
         subentry = self._get_reconfigure_subentry()
         self._defaults = {**subentry.data, CONF_NAME: subentry.title}
-        return await self.async_step_user()
+        if is_custom_voice(subentry.data[CONF_VOICE]):
+            return await self.async_step_reconfigure_custom()
+        return await self.async_step_system_voice()
 
     async def async_step_voice(
         self, user_input: dict[str, Any] | None = None

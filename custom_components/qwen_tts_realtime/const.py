@@ -35,8 +35,8 @@ API_KEY_URLS: Final = {
 }
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
-# The vendor's price list for the realtime models; prices change, so none is written here.
-PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/qwen-tts-realtime"
+# The vendor's price list (synthesis and creating voices); prices change, so none is written here.
+PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/model-pricing"
 # The vendor quotes prices per this many billed characters.
 PRICE_UNIT_CHARACTERS: Final = 10_000
 # Seconds to wait; the defaults and their reasons are in realtime/limits.py.

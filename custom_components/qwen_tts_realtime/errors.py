@@ -23,6 +23,13 @@ from .realtime import (
     ResponseTimeoutError,
     ServiceError,
 )
+from .realtime.errors import (  # voice customisation (#14)
+    BadAudioError,
+    VoiceApiUnavailableError,
+    VoiceNotFoundError,
+    VoiceStorageFullError,
+)
+from .realtime.voices_api import kind_of_model, kind_of_voice
 
 
 def _error(
@@ -65,6 +72,8 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("incomplete_audio", reason=str(err))
         case RateLimitError():
             return _error("rate_limited")
+        case ServiceError(param="session.voice") if _other_models_voice(voice, model):
+            return _error("voice_of_other_model", voice=voice, model=model)
         case ServiceError(param="session.voice"):
             return _error("unknown_voice", voice=voice, model=model, message=err.message)
         case ServiceError():
@@ -109,3 +118,33 @@ def account_error(err: AccountError) -> HomeAssistantError:
 def raise_no_audio() -> NoReturn:
     """Raise the error for a session that ended without any audio."""
     raise _error("no_audio")
+
+
+# --- Voice customisation (design and cloning, #14) ------------------------------------------
+# Kept in one block: the realtime mapping above is edited in parallel.
+
+
+def _other_models_voice(voice: str, model: str) -> bool:
+    """Return True for a custom voice used on a model that does not speak its kind."""
+    kind = kind_of_voice(voice)
+    return kind is not None and kind != kind_of_model(model)
+
+
+def voice_form_error(err: RealtimeError) -> str:
+    """Return the form error (config_subentries.tts.error) for a failed customisation call."""
+    match err:
+        case BadAudioError():
+            return f"audio_{err.problem}"
+        case VoiceStorageFullError():
+            return "voice_storage_full"
+        case RateLimitError():
+            return "rate_limited"
+        case AuthenticationError():
+            return "invalid_auth"
+        case VoiceNotFoundError():
+            return "voice_not_found"
+        case VoiceApiUnavailableError():
+            return "voice_api_unavailable"
+        case ResponseTimeoutError() | ConnectError():
+            return "cannot_connect"
+    return "voice_service_error"

@@ -28,6 +28,7 @@ from .realtime import (
     RealtimeError,
     SessionConfig,
     VoiceInfo,
+    kind_of_model,
     model_info,
     voices_for,
     wav_bytes,
@@ -36,6 +37,7 @@ from .realtime.wav import WAV_HEADER_SIZE, wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry
 from .usage import UtteranceUsage
+from .voice_library import VoiceLibrary, custom_voices, voice_library
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -82,6 +84,12 @@ class QwenTTSEntity(TextToSpeechEntity):
         self._attr_supported_options = [*CALL_OPTIONS, *PREFERRED_OPTIONS]
         self._attr_default_options = default_options(subentry.data)
 
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Fetch the account's voices of a custom-voice model, for the voice pickers."""
+        await super().async_added_to_hass()
+        self._refresh_custom_voices()
+
     @callback
     @override
     def async_get_supported_voices(self, language: str) -> list[Voice] | None:
@@ -89,9 +97,12 @@ class QwenTTSEntity(TextToSpeechEntity):
 
         Every system voice speaks all of the model's languages, so the list does not depend on
         the language beyond it being one the model speaks. Labels follow Home Assistant's language.
+        A voice cloning or design model speaks the account's voices made for it, as last listed
+        (refreshed in the background).
         """
         if self._model.custom_voices_only:
-            return [Voice(self._profile_voice, self._profile_voice)]
+            self._refresh_custom_voices()
+            return custom_voices(self._custom_library(), self._model.name, self._profile_voice)
         voices = voices_for(self._model, language)
         if not voices:
             return []
@@ -104,6 +115,18 @@ class QwenTTSEntity(TextToSpeechEntity):
             Voice(voice.voice_id, voice.label(ui_language))
             for voice in (own, *(voice for voice in voices if voice is not own))
         ]
+
+    def _custom_library(self) -> VoiceLibrary | None:
+        try:
+            return voice_library(self.hass, self._entry)
+        except RealtimeError:  # a custom endpoint without a customisation API
+            return None
+
+    @callback
+    def _refresh_custom_voices(self) -> None:
+        kind = kind_of_model(self._model.name)
+        if kind is not None and (library := self._custom_library()) is not None:
+            library.async_refresh_if_stale(self.hass, kind)
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:

@@ -386,8 +386,8 @@ async def test_instructions_need_an_instruct_model() -> None:
 
 
 async def test_voice_cloning_model_takes_custom_voice_ids() -> None:
-    voice = "qwen-tts-vc-myvoice-voice-20260115-abcd"
     async with Emulator(Scenario()) as emu:
+        voice = emu.voices.add("myvoice", "vc")
         async with connect(emu, model="qwen3-tts-vc-realtime-2026-01-15") as client:
             await client.update(voice=voice)
             accepted = (await client.until("session.updated"))[-1]

@@ -8,9 +8,10 @@ from typing import Final
 
 from yarl import URL
 
-from .errors import InvalidEndpointError
+from .errors import InvalidEndpointError, VoiceApiUnavailableError
 
 REALTIME_PATH: Final = "/api-ws/v1/realtime"
+CUSTOMIZATION_PATH: Final = "/api/v1/services/audio/tts/customization"
 
 
 class Region(StrEnum):
@@ -77,3 +78,18 @@ def endpoint_for(region: Region, custom_endpoint: str | None = None) -> str:
 def realtime_url(endpoint: str, model: str) -> URL:
     """Return the URL to open for one session of `model`."""
     return URL(normalize_endpoint(endpoint)).with_query(model=model)
+
+
+def customization_url(endpoint: str) -> URL:
+    """Return the HTTPS address of the voice customisation API beside a realtime endpoint.
+
+    The service serves both from the same host: ``wss://host/api-ws/v1/realtime`` becomes
+    ``https://host/api/v1/services/audio/tts/customization`` (``ws://`` loopback: ``http://``).
+    A custom endpoint with another path (a proxy) gives no way to know where the API is.
+    """
+    url = URL(normalize_endpoint(endpoint))
+    if url.path != REALTIME_PATH:
+        raise VoiceApiUnavailableError(
+            f"no voice API address for an endpoint whose path is not {REALTIME_PATH}"
+        )
+    return url.with_scheme("https" if url.scheme == "wss" else "http").with_path(CUSTOMIZATION_PATH)

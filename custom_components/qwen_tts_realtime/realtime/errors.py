@@ -224,3 +224,65 @@ def error_from_event(event: Mapping[str, Any]) -> RealtimeError:
     if code in RATE_LIMIT_CODES:
         return RateLimitError(code, message, **kwargs)
     return ServiceError(code, message, **kwargs)
+
+
+# --- Voice customisation API (cloning and design over HTTPS), issue #14 -----------------------
+# Kept in one block: the realtime errors above are edited in parallel.
+
+
+class VoiceApiUnavailableError(InvalidEndpointError):
+    """The customisation API's HTTPS address cannot be derived from a custom endpoint."""
+
+
+class VoiceServiceError(ServiceError):
+    """The customisation API answered with an HTTP error and a `code`."""
+
+    def __init__(self, code: str, message: str, *, status: int) -> None:
+        super().__init__(code, message)
+        self.status = status
+
+
+class BadAudioError(VoiceServiceError):
+    """The service refused a recording: `problem` says why, in the client's words."""
+
+    def __init__(self, code: str, message: str, *, status: int, problem: str) -> None:
+        super().__init__(code, message, status=status)
+        self.problem = problem  # one of AUDIO_PROBLEMS
+
+
+class VoiceStorageFullError(VoiceServiceError):
+    """The account holds as many custom voices as it may: delete some first."""
+
+
+class VoiceNotFoundError(VoiceServiceError):
+    """No voice of that id exists in the account (deleted, expired, or another account)."""
+
+
+class VoiceApiResponseError(ProtocolError):
+    """The customisation API sent an answer this client cannot read (or a too large one)."""
+
+
+# The service's audio error codes, by the problem a user can fix.
+AUDIO_PROBLEMS: Final[dict[str, str]] = {
+    "Audio.PreprocessError": "no_clean_speech",
+    "Audio.DecoderError": "unreadable",
+    "Audio.AudioRateError": "sample_rate",
+    "Audio.DurationLimitError": "too_long",
+}
+VOICE_NOT_FOUND_CODES: Final = frozenset({"VoiceNotFound", "BadRequest.VoiceNotFound"})
+STORAGE_FULL_CODE: Final = "Throttling.AllocationQuota"
+
+
+def error_from_voice_api(status: int, code: str, message: str) -> RealtimeError:
+    """Map a failed customisation request (HTTP status and `code`) onto a typed error."""
+    if status in (401, 403) or code in AUTH_ERROR_CODES:
+        return AuthenticationError(f"voice API refused the key: HTTP {status} {code}")
+    if code == STORAGE_FULL_CODE:
+        return VoiceStorageFullError(code, message, status=status)
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return RateLimitError(code or "Throttling", message)
+    if code in AUDIO_PROBLEMS:
+        return BadAudioError(code, message, status=status, problem=AUDIO_PROBLEMS[code])
+    if code in VOICE_NOT_FOUND_CODES:
+        return VoiceNotFoundError(code, message, status=status)
+    return VoiceServiceError(code or f"HTTP {status}", message, status=status)
