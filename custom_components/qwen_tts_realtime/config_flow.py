@@ -7,6 +7,8 @@ import hashlib
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -75,6 +77,7 @@ from .realtime import (
     model_info,
     voices_for,
 )
+from .realtime.endpoints import other_region
 from .realtime.session_config import MAX_INSTRUCTIONS_CHARS
 from .voice_check import check_voice
 from .voice_flows import VoiceFlows, is_custom_voice
@@ -106,25 +109,44 @@ def _unique_id(endpoint: str, api_key: str) -> str:
     return hashlib.sha256(f"{endpoint}\n{api_key}".encode()).hexdigest()[:32]
 
 
-async def _validate_connection(
-    hass: HomeAssistant, api_key: str, region: str, custom_endpoint: str | None
-) -> tuple[str | None, dict[str, str]]:
-    """Return the endpoint URL and no errors, or the form errors."""
-    try:
-        endpoint = endpoint_for(Region(region), custom_endpoint)
-    except InvalidEndpointError:
-        return None, {CONF_ENDPOINT: "invalid_url"}
+async def _handshake_error(hass: HomeAssistant, api_key: str, endpoint: str) -> str | None:
+    """Return the form error of a handshake with `endpoint`, or None when it accepts the key."""
     try:
         await RealtimeClient(async_get_clientsession(hass), api_key, endpoint).check()
     except AuthenticationError:
-        return endpoint, {"base": "invalid_auth"}
+        return "invalid_auth"
     except ResponseTimeoutError:
-        return endpoint, {"base": "connect_timeout"}
+        return "connect_timeout"
     except ConnectError as err:
-        return endpoint, {"base": _CONNECT_ERRORS.get(err.reason, "cannot_connect")}
+        return _CONNECT_ERRORS.get(err.reason, "cannot_connect")
     except RealtimeError:
-        return endpoint, {"base": "cannot_connect"}
-    return endpoint, {}
+        return "cannot_connect"
+    return None
+
+
+async def _validate_connection(
+    hass: HomeAssistant, api_key: str, region: str, custom_endpoint: str | None
+) -> tuple[str | None, dict[str, str], Region | None]:
+    """Return the endpoint URL and the form errors (none when the key works there).
+
+    A key is refused outside its region exactly like a wrong key, so a key a vendor region
+    refuses is tried in the other one: the third value is that region when it accepts the key.
+    """
+    try:
+        endpoint = endpoint_for(Region(region), custom_endpoint)
+    except InvalidEndpointError:
+        return None, {CONF_ENDPOINT: "invalid_url"}, None
+    error = await _handshake_error(hass, api_key, endpoint)
+    other = other_region(Region(region))
+    if error != "invalid_auth" or other is None:
+        return endpoint, {"base": error} if error else {}, None
+    match await _handshake_error(hass, api_key, endpoint_for(other)):
+        case None:
+            return endpoint, {"base": "invalid_auth"}, other
+        case "invalid_auth":
+            return endpoint, {"base": "invalid_key"}, None
+        case _:  # the other region cannot say: keep the hint that keys are bound to a region
+            return endpoint, {"base": "invalid_auth"}, None
 
 
 def _connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> vol.Schema:
@@ -262,6 +284,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with nothing entered."""
         self._connection: dict[str, Any] = {}
         self._profile: dict[str, Any] = {}
+        self._key_elsewhere = ""  # a key refused in the chosen region but accepted in the other
 
     @classmethod
     @callback
@@ -283,12 +306,15 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the API key and the region."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            endpoint, errors = await _validate_connection(
+            endpoint, errors, key_region = await _validate_connection(
                 self.hass,
                 user_input[CONF_API_KEY],
                 user_input[CONF_REGION],
                 user_input.get(CONF_ENDPOINT),
             )
+            if key_region is not None:
+                self._key_elsewhere = user_input[CONF_API_KEY]
+                return self._offer_region(key_region)
             if not errors and endpoint:
                 await self.async_set_unique_id(_unique_id(endpoint, user_input[CONF_API_KEY]))
                 self._abort_if_unique_id_configured()
@@ -361,12 +387,15 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            _, errors = await _validate_connection(
+            _, errors, key_region = await _validate_connection(
                 self.hass,
                 user_input[CONF_API_KEY],
-                Region.CUSTOM,
+                entry.data[CONF_REGION],
                 entry.data[CONF_ENDPOINT],
             )
+            if key_region is not None:
+                self._key_elsewhere = user_input[CONF_API_KEY]
+                return self._offer_region(key_region)
             if not errors:
                 return self.async_update_and_abort(
                     entry,
@@ -398,27 +427,15 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             api_key = user_input.get(CONF_API_KEY) or entry.data[CONF_API_KEY]
-            endpoint, errors = await _validate_connection(
+            endpoint, errors, key_region = await _validate_connection(
                 self.hass, api_key, user_input[CONF_REGION], user_input.get(CONF_ENDPOINT)
             )
+            if key_region is not None:
+                self._key_elsewhere = api_key
+                return self._offer_region(key_region)
             if not errors and endpoint:
-                unique_id = _unique_id(endpoint, api_key)
-                if unique_id != entry.unique_id:
-                    await self.async_set_unique_id(unique_id)
-                    self._abort_if_unique_id_configured()
-                old_title = _entry_title(entry.data[CONF_REGION], entry.data[CONF_ENDPOINT])
-                return self.async_update_and_abort(
-                    entry,
-                    unique_id=unique_id,
-                    title=_entry_title(user_input[CONF_REGION], endpoint)
-                    if entry.title == old_title
-                    else entry.title,
-                    data={
-                        CONF_API_KEY: api_key,
-                        CONF_REGION: user_input[CONF_REGION],
-                        CONF_ENDPOINT: endpoint,
-                    },
-                    reason="reconfigure_successful",
+                return await self._reconfigure_to(
+                    api_key, Region(user_input[CONF_REGION]), endpoint
                 )
         schema = _connection_schema(user_input or entry.data, with_key=False).extend(
             {
@@ -428,6 +445,80 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+    async def _reconfigure_to(
+        self, api_key: str, region: Region, endpoint: str
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        unique_id = _unique_id(endpoint, api_key)
+        if unique_id != entry.unique_id:
+            await self.async_set_unique_id(unique_id)
+            self._abort_if_unique_id_configured()
+        # A title the user never renamed follows the region; a renamed one stays.
+        old_title = _entry_title(entry.data[CONF_REGION], entry.data[CONF_ENDPOINT])
+        return self.async_update_and_abort(
+            entry,
+            unique_id=unique_id,
+            title=_entry_title(region, endpoint) if entry.title == old_title else entry.title,
+            data={CONF_API_KEY: api_key, CONF_REGION: region.value, CONF_ENDPOINT: endpoint},
+            reason="reconfigure_successful",
+        )
+
+    def _offer_region(self, region: Region) -> ConfigFlowResult:
+        """Say which region accepts the key and offer it in one click, or going back."""
+        back = {SOURCE_REAUTH: "reauth_confirm", SOURCE_RECONFIGURE: "reconfigure"}
+        return self.async_show_menu(
+            step_id=f"key_in_{region.value}",
+            menu_options=[f"use_{region.value}", back.get(self.source or "", "user")],
+        )
+
+    async def async_step_key_in_international(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the International region, which accepts the key the chosen one refused."""
+        return self._offer_region(Region.INTERNATIONAL)
+
+    async def async_step_key_in_mainland_china(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the Mainland China region, which accepts the key the chosen one refused."""
+        return self._offer_region(Region.MAINLAND_CHINA)
+
+    async def async_step_use_international(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Use the key in the International region, which accepted it."""
+        return await self._use_region(Region.INTERNATIONAL)
+
+    async def async_step_use_mainland_china(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Use the key in the Mainland China region, which accepted it."""
+        return await self._use_region(Region.MAINLAND_CHINA)
+
+    async def _use_region(self, region: Region) -> ConfigFlowResult:
+        api_key, endpoint = self._key_elsewhere, endpoint_for(region)
+        if self.source == SOURCE_RECONFIGURE:
+            return await self._reconfigure_to(api_key, region, endpoint)
+        if self.source == SOURCE_REAUTH:
+            return self.async_update_and_abort(
+                self._get_reauth_entry(),
+                unique_id=_unique_id(endpoint, api_key),
+                data_updates={
+                    CONF_API_KEY: api_key,
+                    CONF_REGION: region.value,
+                    CONF_ENDPOINT: endpoint,
+                },
+                reason="reauth_successful",
+            )
+        await self.async_set_unique_id(_unique_id(endpoint, api_key))
+        self._abort_if_unique_id_configured()
+        self._connection = {
+            CONF_API_KEY: api_key,
+            CONF_REGION: region.value,
+            CONF_ENDPOINT: endpoint,
+        }
+        return await self.async_step_profile()
 
 
 class VoiceProfileFlow(VoiceFlows, ConfigSubentryFlow):

@@ -1,0 +1,150 @@
+"""scripts/live-check, run against the emulator standing in for the live service.
+
+The check compares the service with the catalogue and with its own emulator; against an emulator
+that behaves like the catalogue it must find nothing, and against one that does not, say so line
+by line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, replace
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qwen_tts_emulator import Emulator, Scenario, default_models
+from scripts.live_check.__main__ import run
+
+KEY = "sk-live-check-test-key"
+SNAPSHOT = "qwen3-tts-flash-realtime-2025-09-18"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run of the check left: its exit status, records, and the bill the service kept."""
+
+    status: int
+    record: dict[str, Any]
+    markdown: str
+    service_billed: int
+
+
+_GREEN: list[Run] = []  # the run against a catalogue-like emulator, made once for the tests below
+
+
+@pytest.fixture
+async def service(socket_enabled: None) -> AsyncGenerator[Emulator]:
+    """The emulator standing in for the live service, accepting only KEY."""
+    async with Emulator(Scenario(api_keys=frozenset({KEY}))) as emulator:
+        yield emulator
+
+
+async def live_check(
+    service: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> Run:
+    """Run scripts/live-check against `service`."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    json_file, markdown_file = tmp_path / "live.json", tmp_path / "live.md"
+    status = await run(
+        [
+            *("--endpoint", service.url),
+            *("--idle-wait", "0.2"),
+            *("--json", str(json_file), "--markdown", str(markdown_file)),
+            *args,
+        ]
+    )
+    return Run(
+        status,
+        json.loads(json_file.read_text(encoding="utf-8")),
+        markdown_file.read_text(encoding="utf-8"),
+        sum(session.usage_characters for session in service.sessions),
+    )
+
+
+@pytest.fixture
+async def green(service: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """A whole check against an emulator that behaves like the catalogue (run once, then kept)."""
+    if not _GREEN:
+        _GREEN.append(await live_check(service, tmp_path, monkeypatch))
+    return _GREEN[0]
+
+
+async def test_a_service_like_the_emulator_shows_no_difference(green: Run) -> None:
+    assert green.status == 0
+    assert green.record["differences"] == []
+    assert "## Differences from the catalogue and the emulator\n\nNone." in green.markdown
+
+
+async def test_it_bills_what_it_announced_and_no_more(green: Run) -> None:
+    assert green.record["billed_characters"] == green.record["most_billed_characters"]
+    assert green.service_billed == green.record["billed_characters"]
+
+
+async def test_it_records_every_measure(green: Run) -> None:
+    live = green.record["service"]
+
+    assert all(len(runs) >= 2 for runs in live["timing"].values())
+    assert sum(len(voices) for voices in live["voices"].values()) == 161
+    assert len(live["formats"]) == 12
+    assert [r["starts_with"] for r in live["formats"]["mp3 at 24000 Hz"]["responses"]] == [
+        "ID3",
+        "ID3",
+    ]
+    assert live["errors"]["unknown voice"]["code"] == "invalid_value"
+    assert live["errors"]["over-long instructions"]["code"] == "invalid_value"
+    assert live["errors"]["unknown model"]["message"] == "session.created, closed 1000"
+    assert live["errors"]["wrong key"]["code"] == "HTTP 401"
+    assert live["idle"] == {"waited_s": 0.2, "closed_after_s": None, "close_code": None}
+    assert live["formats"]["pcm at 8000 Hz"]["responses"][0]["usage"] == {"characters": 1}
+
+
+async def test_the_key_is_in_no_record(green: Run) -> None:
+    assert KEY not in green.markdown
+    assert KEY not in json.dumps(green.record)
+
+
+async def test_each_difference_is_one_line(
+    service: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = default_models()
+    snapshot = models[SNAPSHOT]
+    models[SNAPSHOT] = replace(snapshot, voices=tuple(v for v in snapshot.voices if v != "Eric"))
+    models["qwen3-tts-flash-realtime"] = replace(
+        models["qwen3-tts-flash-realtime"], formats=("pcm", "mp3")
+    )
+    service.scenario = Scenario(api_keys=frozenset({KEY}), models=models)
+
+    result = await live_check(service, tmp_path, monkeypatch, "--model", SNAPSHOT)
+
+    refused = "refused (invalid_value)"
+    assert result.status == 1
+    assert result.record["differences"] == [
+        f"{SNAPSHOT}: voice Eric: the catalogue says accepted, the service {refused}",
+        f"{SNAPSHOT}: voice Eric: the emulator says accepted, the service {refused}",
+        *(
+            line
+            for rate in (8000, 16000, 24000, 48000)
+            for line in (
+                f"opus at {rate} Hz: the catalogue says accepted, the service {refused}",
+                f"opus at {rate} Hz: the emulator says accepted, the service {refused}",
+            )
+        ),
+    ]
+    assert all(f"- {line}" in result.markdown for line in result.record["differences"])
+
+
+async def test_without_a_key_it_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+
+    assert await run(["--idle-wait", "0"]) == 2
+
+
+async def test_the_plan_states_the_bill_without_connecting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await run(["--plan"]) == 0
+
+    assert "At most 197 billed characters" in capsys.readouterr().out  # under a few hundred
