@@ -223,7 +223,10 @@ def _carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, An
     """Keep the settings of a profile's old model that its new model takes as they are."""
     kept = {key: defaults[key] for key in (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)
             if key in defaults and model.prosody}  # fmt: skip
-    if defaults.get(CONF_VOICE) in model.voices:
+    # A custom voice is of no catalogue: it stays as long as the model it was made for does.
+    if CONF_VOICE in defaults and (
+        defaults[CONF_VOICE] in model.voices or defaults.get(CONF_MODEL) == model.name
+    ):
         kept[CONF_VOICE] = defaults[CONF_VOICE]
     if defaults.get(CONF_LANGUAGE) in model.languages:
         kept[CONF_LANGUAGE] = defaults[CONF_LANGUAGE]
@@ -480,7 +483,7 @@ class VoiceProfileFlow(VoiceFlows, ConfigSubentryFlow):
         if user_input is not None:
             entry = self._get_entry()
             data, errors = _profile_data(model, user_input)
-            if not errors:
+            if not errors and data[CONF_VOICE] != self._proven_voice:
                 errors = await check_voice(
                     self.hass, entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT], data
                 )
