@@ -132,6 +132,52 @@ async def test_adding_a_profile_checks_its_voice(
     assert len(entry.subentries) == 1
 
 
+async def add_profile_with_voice(
+    hass: HomeAssistant, entry: MockConfigEntry, voice: str
+) -> SubentryFlowResult:
+    """Add a profile on the voice cloning model, typing `voice` in."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "system_voice"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Grandma", "model": VC_MODEL}
+    )
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
+    )
+
+
+async def test_a_check_that_is_refused_a_connection_says_so(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = cloned_voice(emulator)
+    await emulator.stop()  # nothing listens at the entry's endpoint any more
+
+    result = await add_profile_with_voice(hass, entry, voice)
+
+    assert result["errors"] == {"base": "connect_refused"}
+    assert len(entry.subentries) == 1
+
+
+async def test_a_check_for_an_account_that_may_not_use_the_model_says_so(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = cloned_voice(emulator)
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("error", "after_update", code="AccessDenied", message="Model not opened.")],
+    )
+
+    result = await add_profile_with_voice(hass, entry, voice)
+
+    assert result["errors"] == {"base": "account_refused"}
+    assert len(entry.subentries) == 1
+    await utterances_closed(emulator)
+
+
 async def test_reconfiguring_a_profile_checks_its_voice(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:

@@ -57,6 +57,7 @@ from .const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
+from .errors import CONNECT_FORM_ERRORS as _CONNECT_ERRORS  # the one table, shared
 from .options_flow import QwenTTSOptionsFlow
 from .realtime import (
     DEFAULT_MODEL,
@@ -64,7 +65,6 @@ from .realtime import (
     SELECTABLE_MODELS,
     AuthenticationError,
     ConnectError,
-    ConnectReason,
     InvalidEndpointError,
     ModelInfo,
     RealtimeClient,
@@ -91,14 +91,6 @@ def _entry_title(region: str, endpoint: str) -> str:
 def _api_key_url(hass: HomeAssistant) -> str:
     """Return the help page on API keys in Home Assistant's language (English otherwise)."""
     return API_KEY_URLS.get(hass.config.language.split("-", maxsplit=1)[0], API_KEY_URLS["en"])
-
-
-_CONNECT_ERRORS = {
-    ConnectReason.REFUSED: "connect_refused",
-    ConnectReason.DNS: "connect_dns",
-    ConnectReason.TLS: "connect_tls",
-    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
-}
 
 
 def _unique_id(endpoint: str, api_key: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -115,6 +115,22 @@ def account_error(err: AccountError) -> HomeAssistantError:
     return _error("account_access_denied", code=err.code, message=err.message)
 
 
+# The form error (config.error, config_subentries.tts.error) of a connection that failed, by why.
+CONNECT_FORM_ERRORS: Final = {
+    ConnectReason.REFUSED: "connect_refused",
+    ConnectReason.DNS: "connect_dns",
+    ConnectReason.TLS: "connect_tls",
+    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
+}
+
+
+def connect_form_error(err: ConnectError | ResponseTimeoutError) -> str:
+    """Return the form error of a connection that could not be made."""
+    if isinstance(err, ResponseTimeoutError):
+        return "connect_timeout" if err.stage == "connect" else "cannot_connect"
+    return CONNECT_FORM_ERRORS.get(err.reason, "cannot_connect")
+
+
 def raise_no_audio() -> NoReturn:
     """Raise the error for a session that ended without any audio."""
     raise _error("no_audio")
@@ -146,5 +162,5 @@ def voice_form_error(err: RealtimeError) -> str:
         case VoiceApiUnavailableError():
             return "voice_api_unavailable"
         case ResponseTimeoutError() | ConnectError():
-            return "cannot_connect"
+            return connect_form_error(err)
     return "voice_service_error"
