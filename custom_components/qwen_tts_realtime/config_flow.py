@@ -57,7 +57,7 @@ from .const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
-from .errors import CONNECT_FORM_ERRORS as _CONNECT_ERRORS  # the one table, shared
+from .errors import CONNECT_ERROR_KEYS as _CONNECT_ERRORS  # the one table, shared
 from .options_flow import QwenTTSOptionsFlow
 from .realtime import (
     DEFAULT_MODEL,

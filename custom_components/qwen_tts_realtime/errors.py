@@ -90,14 +90,8 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("session_rejected", model=model)
         case ConnectionClosedError():
             return _error("connection_closed")
-        case ConnectError(reason=ConnectReason.REFUSED):
-            return _error("connect_refused")
-        case ConnectError(reason=ConnectReason.DNS):
-            return _error("connect_dns")
-        case ConnectError(reason=ConnectReason.TLS):
-            return _error("connect_tls")
-        case ConnectError(reason=ConnectReason.TLS_MISMATCH):
-            return _error("connect_tls_mismatch")
+        case ConnectError() if err.reason in CONNECT_ERROR_KEYS:
+            return _error(CONNECT_ERROR_KEYS[err.reason])
         case ConnectError():
             return _error("cannot_connect", reason=str(err))
         case ProtocolError():
@@ -115,8 +109,9 @@ def account_error(err: AccountError) -> HomeAssistantError:
     return _error("account_access_denied", code=err.code, message=err.message)
 
 
-# The form error (config.error, config_subentries.tts.error) of a connection that failed, by why.
-CONNECT_FORM_ERRORS: Final = {
+# Why a connection failed, as the key of its form error (config.error,
+# config_subentries.tts.error) and of its exception: the same name in both places.
+CONNECT_ERROR_KEYS: Final = {
     ConnectReason.REFUSED: "connect_refused",
     ConnectReason.DNS: "connect_dns",
     ConnectReason.TLS: "connect_tls",
@@ -128,7 +123,7 @@ def connect_form_error(err: ConnectError | ResponseTimeoutError) -> str:
     """Return the form error of a connection that could not be made."""
     if isinstance(err, ResponseTimeoutError):
         return "connect_timeout" if err.stage == "connect" else "cannot_connect"
-    return CONNECT_FORM_ERRORS.get(err.reason, "cannot_connect")
+    return CONNECT_ERROR_KEYS.get(err.reason, "cannot_connect")
 
 
 def raise_no_audio() -> NoReturn:
