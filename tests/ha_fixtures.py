@@ -62,12 +62,18 @@ def tts_cache_dir(tmp_path: Any) -> Generator[None]:
         yield
 
 
-def make_entry(emulator: Emulator, **profile: Any) -> MockConfigEntry:
-    """Return a config entry pointing at the emulator with one voice profile."""
+def make_entry(
+    emulator: Emulator, *, endpoint: str | None = None, **profile: Any
+) -> MockConfigEntry:
+    """Return a config entry pointing at the emulator (or `endpoint`) with one voice profile."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Qwen TTS (custom)",
-        data={CONF_API_KEY: API_KEY, CONF_REGION: "custom", CONF_ENDPOINT: emulator.url},
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_REGION: "custom",
+            CONF_ENDPOINT: endpoint or emulator.url,
+        },
         subentries_data=[
             ConfigSubentryData(
                 subentry_type=SUBENTRY_TTS,

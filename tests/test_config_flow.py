@@ -156,14 +156,15 @@ async def test_same_key_and_endpoint_cannot_be_added_twice(
 
 
 async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulator) -> None:
+    voice = emulator.voices.add("my_voice", "vc")  # cloned earlier, in the vendor's console
     result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (profile,) = result["result"].subentries.values()
-    assert profile.data["voice"] == "qwen-tts-vc-my-voice"
+    assert profile.data["voice"] == voice
 
 
 async def test_empty_voice_is_refused(hass: HomeAssistant, emulator: Emulator) -> None:

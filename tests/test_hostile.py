@@ -180,6 +180,40 @@ async def test_session_finished_before_the_end_of_the_text_is_an_error(
     await emulator.wait_idle()
 
 
+async def test_a_response_completed_without_a_sound_is_an_error_not_an_empty_file(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    # Complete by every rule (the response ended "completed", then session.finished), yet silent.
+    emulator.scenario = faults(Fault("incomplete", "before_audio", status="completed"))
+
+    error = await speak_error(hass, "Hello.")
+
+    assert error.translation_key == "no_audio"
+    await emulator.wait_idle()
+
+
+async def test_a_whole_message_that_takes_too_long_is_given_up(
+    hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Audio arrives steadily (no silence bound fires) but the whole session outlasts its bound.
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.TIMEOUTS",
+        Timeouts(connect=2.0, first_audio=HANG_GUARD, audio=HANG_GUARD, synthesize=0.2),
+    )
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), realtime_factor=1.0)
+    await setup_entry(hass, make_entry(emulator))
+    engine: Any = get_engine_instance(hass, ENTITY_ID)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await asyncio.wait_for(
+            engine.async_get_tts_audio(TWO_SENTENCES, "en", dict(engine.default_options)),
+            HANG_GUARD,
+        )
+
+    assert raised.value.translation_key == "synthesize_timeout"
+    await emulator.wait_idle()
+
+
 @pytest.mark.parametrize(
     ("code", "translation_key"),
     [

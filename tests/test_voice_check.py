@@ -20,6 +20,12 @@ from .helpers import utterances, utterances_closed
 from .test_config_flow import VOICE_STEP, voice_step
 
 INSTRUCT = "qwen3-tts-instruct-flash-realtime"
+VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"
+
+
+def cloned_voice(emulator: Emulator) -> str:
+    """A voice the account cloned earlier (in the vendor's console, say): its id is typed in."""
+    return emulator.voices.add("my_voice", "vc")
 
 
 @pytest.mark.parametrize(
@@ -27,7 +33,8 @@ INSTRUCT = "qwen3-tts-instruct-flash-realtime"
     [
         (INSTRUCT, "made-up-voice"),
         (INSTRUCT, "Dylan"),  # a system voice, but not one of this model's
-        ("qwen3-tts-vc-realtime-2026-01-15", "Cherry"),  # system voices do not clone
+        (VC_MODEL, "Cherry"),  # system voices do not clone
+        (VC_MODEL, "qwen-tts-vc-never-made"),  # the right kind, but the account has no such voice
         ("qwen3-tts-vd-realtime-2026-01-15", "qwen-tts-vc-cloned"),  # a cloned id, designed model
     ],
 )
@@ -48,15 +55,16 @@ async def test_a_voice_the_model_cannot_use_is_refused(
 async def test_a_custom_voice_is_proven_with_a_few_characters(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    voice = cloned_voice(emulator)
+    result = await voice_step(hass, emulator, VC_MODEL)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (check,) = utterances(emulator)
-    assert check.config["voice"] == "qwen-tts-vc-my-voice"
-    assert check.config["model"] == "qwen3-tts-vc-realtime-2026-01-15"
+    assert check.config["voice"] == voice
+    assert check.config["model"] == VC_MODEL
     spoken = [e.payload["text"] for e in check.received if e.type == "input_text_buffer.append"]
     assert spoken == [VOICE_CHECK_TEXT]
     await utterances_closed(emulator)
@@ -77,10 +85,11 @@ async def test_a_voice_of_the_models_catalogue_needs_no_check(
 async def test_a_check_that_cannot_reach_the_service_says_so(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    voice = cloned_voice(emulator)
+    result = await voice_step(hass, emulator, VC_MODEL)
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), handshake_status=503)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
     )
 
     assert result["errors"] == {"base": "cannot_connect"}
@@ -89,13 +98,14 @@ async def test_a_check_that_cannot_reach_the_service_says_so(
 async def test_a_session_that_ends_without_audio_does_not_prove_the_voice(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    voice = cloned_voice(emulator)
+    result = await voice_step(hass, emulator, VC_MODEL)
     emulator.scenario = Scenario(
         api_keys=frozenset({API_KEY}),
         faults=[Fault("close", "before_audio", close_code=1000)],
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_STEP, "voice": "qwen-tts-vc-my-voice"}
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -109,6 +119,9 @@ async def test_adding_a_profile_checks_its_voice(
         (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
     )
     result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "system_voice"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Storyteller", "model": INSTRUCT}
     )
     result = await hass.config_entries.subentries.async_configure(
@@ -117,6 +130,52 @@ async def test_adding_a_profile_checks_its_voice(
 
     assert result["errors"] == {"voice": "unknown_voice"}
     assert len(entry.subentries) == 1
+
+
+async def add_profile_with_voice(
+    hass: HomeAssistant, entry: MockConfigEntry, voice: str
+) -> SubentryFlowResult:
+    """Add a profile on the voice cloning model, typing `voice` in."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "system_voice"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Grandma", "model": VC_MODEL}
+    )
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
+    )
+
+
+async def test_a_check_that_is_refused_a_connection_says_so(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = cloned_voice(emulator)
+    await emulator.stop()  # nothing listens at the entry's endpoint any more
+
+    result = await add_profile_with_voice(hass, entry, voice)
+
+    assert result["errors"] == {"base": "connect_refused"}
+    assert len(entry.subentries) == 1
+
+
+async def test_a_check_for_an_account_that_may_not_use_the_model_says_so(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = cloned_voice(emulator)
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("error", "after_update", code="AccessDenied", message="Model not opened.")],
+    )
+
+    result = await add_profile_with_voice(hass, entry, voice)
+
+    assert result["errors"] == {"base": "account_refused"}
+    assert len(entry.subentries) == 1
+    await utterances_closed(emulator)
 
 
 async def test_reconfiguring_a_profile_checks_its_voice(

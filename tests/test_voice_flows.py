@@ -114,6 +114,7 @@ async def test_design_listen_keep_and_speak(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert utterances(emulator) == []  # just created: not proven again by speaking
     profile = next(s for s in entry.subentries.values() if s.title == "narrator")
     assert (profile.data["model"], profile.data["voice"]) == (VD_MODEL, voice_id)
     audio = await fetch_url_audio(
@@ -238,6 +239,7 @@ async def test_clone_from_an_uploaded_wav_and_speak(
     (voice_id,) = emulator.voices.voices
     profile = next(s for s in entry.subentries.values() if s.title == "grandma")
     assert (profile.data["model"], profile.data["voice"]) == (VC_MODEL, voice_id)
+    assert utterances(emulator) == []  # just created: not proven again by speaking
     await fetch_url_audio(hass_client, "Hello.", {"preferred_format": "wav"}, "tts.grandma")
     record = utterances(emulator)[-1]
     assert (record.model, record.config["voice"]) == (VC_MODEL, voice_id)
@@ -342,6 +344,21 @@ async def test_pick_a_voice_of_the_account(
 
     profile = next(s for s in entry.subentries.values() if s.title == "grandpa")
     assert (profile.data["model"], profile.data["voice"]) == (VC_MODEL, cloned)
+    assert utterances(emulator) == []  # listed by the account: not proven again by speaking
+
+
+async def test_an_id_typed_over_a_picked_voice_is_checked(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    cloned = emulator.voices.add("grandpa", "vc")
+    result = await start(hass, entry, "account_voice")
+    result = await step(result, hass, voice=cloned)
+
+    result = await step(result, hass, **VOICE_STEP, voice="qwen-tts-vc-never-made")
+
+    assert result["errors"] == {"voice": "unknown_voice"}
+    (check,) = utterances(emulator)  # asked for, and refused
+    assert check.received[0].payload["session"]["voice"] == "qwen-tts-vc-never-made"
 
 
 async def test_an_account_without_voices_says_so(
@@ -381,6 +398,25 @@ async def test_delete_the_voice_from_reconfigure(hass: HomeAssistant, emulator: 
     assert result["reason"] == "voice_deleted"
     assert emulator.voices.deleted == [voice]
     assert entry.subentries == {}
+
+
+async def test_reconfiguring_a_custom_voice_profile_keeps_its_voice(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry, voice = await custom_profile_entry(hass, emulator)
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await step(result, hass, next_step_id="system_voice")
+    result = await step(result, hass, name="Robot", model=VD_MODEL)
+
+    result = await step(result, hass, language="en", sample_rate="16000")  # the voice as it was
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "reconfigure_successful"
+    profile = entry.subentries[subentry_id]
+    assert (profile.data["voice"], profile.data["sample_rate"]) == (voice, 16000)
 
 
 async def test_removing_a_profile_keeps_its_voice(hass: HomeAssistant, emulator: Emulator) -> None:

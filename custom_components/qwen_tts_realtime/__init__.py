@@ -16,7 +16,14 @@ from .const import (
     SUBENTRY_TTS,
     TIMEOUTS,
 )
-from .realtime import DEFAULT_MODEL, AuthenticationError, RealtimeClient, RealtimeError
+from .errors import CONNECT_ERROR_KEYS
+from .realtime import (
+    DEFAULT_MODEL,
+    AuthenticationError,
+    ConnectError,
+    RealtimeClient,
+    RealtimeError,
+)
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
@@ -45,11 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
             translation_domain=DOMAIN, translation_key="auth_failed"
         ) from err
     except RealtimeError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_cannot_connect",
-            translation_placeholders={"endpoint": client.endpoint, "reason": str(err)},
-        ) from err
+        raise _not_ready(client.endpoint, err) from err
     usage = UsageTracker(hass, entry.entry_id, entry.options.get(CONF_PRICE))
     await usage.async_load(
         sid for sid, sub in entry.subentries.items() if sub.subentry_type == SUBENTRY_TTS
@@ -62,6 +65,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
+
+
+def _not_ready(endpoint: str, err: RealtimeError) -> ConfigEntryNotReady:
+    """Say why the endpoint cannot be reached where that says what to fix, else what happened.
+
+    After a restart, setting up is where a changed DNS name, certificate or proxy shows first.
+    """
+    if isinstance(err, ConnectError) and (key := CONNECT_ERROR_KEYS.get(err.reason)):
+        return ConfigEntryNotReady(translation_domain=DOMAIN, translation_key=key)
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="setup_cannot_connect",
+        translation_placeholders={"endpoint": endpoint, "reason": str(err)},
+    )
 
 
 async def _async_reload(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:

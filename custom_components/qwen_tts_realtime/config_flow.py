@@ -59,6 +59,7 @@ from .const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
+from .errors import CONNECT_ERROR_KEYS as _CONNECT_ERRORS  # the one table, shared
 from .options_flow import QwenTTSOptionsFlow
 from .realtime import (
     DEFAULT_MODEL,
@@ -66,7 +67,6 @@ from .realtime import (
     SELECTABLE_MODELS,
     AuthenticationError,
     ConnectError,
-    ConnectReason,
     InvalidEndpointError,
     ModelInfo,
     RealtimeClient,
@@ -94,14 +94,6 @@ def _entry_title(region: str, endpoint: str) -> str:
 def _api_key_url(hass: HomeAssistant) -> str:
     """Return the help page on API keys in Home Assistant's language (English otherwise)."""
     return API_KEY_URLS.get(hass.config.language.split("-", maxsplit=1)[0], API_KEY_URLS["en"])
-
-
-_CONNECT_ERRORS = {
-    ConnectReason.REFUSED: "connect_refused",
-    ConnectReason.DNS: "connect_dns",
-    ConnectReason.TLS: "connect_tls",
-    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
-}
 
 
 def _unique_id(endpoint: str, api_key: str) -> str:
@@ -245,7 +237,10 @@ def _carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, An
     """Keep the settings of a profile's old model that its new model takes as they are."""
     kept = {key: defaults[key] for key in (CONF_SPEECH_RATE, CONF_VOLUME, CONF_PITCH_RATE)
             if key in defaults and model.prosody}  # fmt: skip
-    if defaults.get(CONF_VOICE) in model.voices:
+    # A custom voice is of no catalogue: it stays as long as the model it was made for does.
+    if CONF_VOICE in defaults and (
+        defaults[CONF_VOICE] in model.voices or defaults.get(CONF_MODEL) == model.name
+    ):
         kept[CONF_VOICE] = defaults[CONF_VOICE]
     if defaults.get(CONF_LANGUAGE) in model.languages:
         kept[CONF_LANGUAGE] = defaults[CONF_LANGUAGE]
@@ -571,7 +566,7 @@ class VoiceProfileFlow(VoiceFlows, ConfigSubentryFlow):
         if user_input is not None:
             entry = self._get_entry()
             data, errors = _profile_data(model, user_input)
-            if not errors:
+            if not errors and data[CONF_VOICE] != self._proven_voice:
                 errors = await check_voice(
                     self.hass, entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT], data
                 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -90,14 +90,8 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("session_rejected", model=model)
         case ConnectionClosedError():
             return _error("connection_closed")
-        case ConnectError(reason=ConnectReason.REFUSED):
-            return _error("connect_refused")
-        case ConnectError(reason=ConnectReason.DNS):
-            return _error("connect_dns")
-        case ConnectError(reason=ConnectReason.TLS):
-            return _error("connect_tls")
-        case ConnectError(reason=ConnectReason.TLS_MISMATCH):
-            return _error("connect_tls_mismatch")
+        case ConnectError() if err.reason in CONNECT_ERROR_KEYS:
+            return _error(CONNECT_ERROR_KEYS[err.reason])
         case ConnectError():
             return _error("cannot_connect", reason=str(err))
         case ProtocolError():
@@ -113,6 +107,23 @@ def account_error(err: AccountError) -> HomeAssistantError:
         case "Throttling.AllocationQuota":
             return _error("account_quota", code=err.code, message=err.message)
     return _error("account_access_denied", code=err.code, message=err.message)
+
+
+# Why a connection failed, as the key of its form error (config.error,
+# config_subentries.tts.error) and of its exception: the same name in both places.
+CONNECT_ERROR_KEYS: Final = {
+    ConnectReason.REFUSED: "connect_refused",
+    ConnectReason.DNS: "connect_dns",
+    ConnectReason.TLS: "connect_tls",
+    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
+}
+
+
+def connect_form_error(err: ConnectError | ResponseTimeoutError) -> str:
+    """Return the form error of a connection that could not be made."""
+    if isinstance(err, ResponseTimeoutError):
+        return "connect_timeout" if err.stage == "connect" else "cannot_connect"
+    return CONNECT_ERROR_KEYS.get(err.reason, "cannot_connect")
 
 
 def raise_no_audio() -> NoReturn:
@@ -146,5 +157,5 @@ def voice_form_error(err: RealtimeError) -> str:
         case VoiceApiUnavailableError():
             return "voice_api_unavailable"
         case ResponseTimeoutError() | ConnectError():
-            return "cannot_connect"
+            return connect_form_error(err)
     return "voice_service_error"

@@ -11,13 +11,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_MODEL, CONF_VOICE, TIMEOUTS
+from .errors import connect_form_error
 from .profile import default_options, session_config
 from .realtime import (
+    AccountError,
     AuthenticationError,
+    ConnectError,
     ConnectionClosedError,
     RateLimitError,
     RealtimeClient,
     RealtimeError,
+    ResponseTimeoutError,
     ServiceError,
     model_info,
 )
@@ -34,7 +38,8 @@ async def check_voice(
 
     A voice of the model's catalogue needs no check. Any other id (a cloned or designed voice, or
     a typo) must produce audio in a real session with the profile's settings: audio is the proof,
-    so the first chunk ends the check and the rest is discarded.
+    so the first chunk ends the check and the rest is discarded. A voice the flow has just created
+    or listed from the account is proven already: the flow does not call this for it.
     """
     if profile[CONF_VOICE] in model_info(profile[CONF_MODEL]).voices:
         return {}
@@ -46,6 +51,8 @@ async def check_voice(
                 return {}
     except AuthenticationError:
         return {"base": "invalid_auth"}
+    except AccountError:
+        return {"base": "account_refused"}
     except RateLimitError:
         return {"base": "rate_limited"}
     except ServiceError:
@@ -53,8 +60,13 @@ async def check_voice(
     except ConnectionClosedError as err:
         # Closed before accepting the session: refused what changed since the handshake, the voice.
         return {"base": "cannot_connect"} if err.session_accepted else {CONF_VOICE: "unknown_voice"}
+    except (ConnectError, ResponseTimeoutError) as err:
+        return {"base": connect_form_error(err)}
     except RealtimeError:
+        # Incomplete, malformed or too much audio: the service failed, which says nothing of the
+        # voice; trying again later may prove it.
         return {"base": "cannot_connect"}
     finally:
         await client.close()
-    return {CONF_VOICE: "unknown_voice"}  # the session ended without speaking
+    # The service completed the text without a sound: it does not speak with this voice.
+    return {CONF_VOICE: "unknown_voice"}

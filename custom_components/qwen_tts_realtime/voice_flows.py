@@ -87,6 +87,9 @@ class VoiceFlows(ConfigSubentryFlow):
     _preview_token: str | None = None
     _preview_path: str = ""
     _fallback_reason: str = ""
+    # The voice this flow created or found in the account: it exists, so the voice step does not
+    # spend characters proving it (a different id typed over it is still checked).
+    _proven_voice: str | None = None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose where the new profile's voice comes from."""
@@ -99,6 +102,7 @@ class VoiceFlows(ConfigSubentryFlow):
         """Continue with the common voice step, on the model the voice was made for."""
         self._profile = {CONF_NAME: name, CONF_MODEL: voice.target_model}
         self._defaults = {CONF_MODEL: voice.target_model, CONF_VOICE: voice.voice_id}
+        self._proven_voice = voice.voice_id
         if voice.language:
             self._defaults[CONF_LANGUAGE] = voice.language
 
