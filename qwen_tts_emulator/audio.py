@@ -7,9 +7,11 @@ import asyncio
 from collections.abc import Iterator
 from functools import lru_cache
 import math
+from pathlib import Path
 import shutil
 import struct
 import sys
+import tempfile
 import zlib
 
 from custom_components.qwen_tts_realtime.realtime.billing import is_han
@@ -190,7 +192,11 @@ def ffmpeg_available() -> bool:
 
 
 async def encode(pcm: bytes, response_format: str, sample_rate: int, bit_rate: int) -> bytes:
-    """Wrap or encode PCM in `response_format` (pcm, wav, or mp3/opus through ffmpeg)."""
+    """Wrap or encode PCM in `response_format` (pcm, wav, or mp3/opus through ffmpeg).
+
+    Each call makes a whole file, as the service does for each response: an mp3 starts with an
+    ID3v2 tag and a Xing/Info frame (ffmpeg writes that frame only into a seekable file).
+    """
     if response_format == "pcm":
         return pcm
     if response_format == "wav":
@@ -198,20 +204,22 @@ async def encode(pcm: bytes, response_format: str, sample_rate: int, bit_rate: i
     codec = ["-c:a", "libmp3lame", "-f", "mp3"]
     if response_format == "opus":
         codec = ["-c:a", "libopus", "-f", "ogg"]
-    proc = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate),
-        "-ac", "1", "-i", "pipe:0", *codec, "-b:a", f"{bit_rate}k", "pipe:1",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        out, _ = await proc.communicate(pcm)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    return out
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "audio"
+        proc = await asyncio.create_subprocess_exec(
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate),
+            "-ac", "1", "-i", "pipe:0", *codec, "-b:a", f"{bit_rate}k", str(target),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            await proc.communicate(pcm)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        return target.read_bytes() if target.exists() else b""
 
 
 _ESPEAK_LANGUAGES = {
