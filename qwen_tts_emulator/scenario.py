@@ -25,9 +25,7 @@ type FaultPoint = Literal[
     "after_update",
     "before_audio",
     "mid_stream",
-    "after_partial_audio",
     "after_response_done",
-    "between_responses",
 ]
 type VoiceEngine = Literal["tone", "espeak"]
 
@@ -126,7 +124,7 @@ class Fault:
 
     `at` picks the point; `response` (0-based, per connection) selects the response for the
     points inside or after a response; `deltas` is how many audio deltas of that response go out
-    before a `mid_stream`/`after_partial_audio` fault (capped at the response's delta count).
+    before a `mid_stream` fault (capped at the response's delta count).
     `connection` (0-based, in accept order over the emulator's life) limits the fault to one
     connection; None means every connection. `times` caps how many connections it fires on in
     all (None: no cap), e.g. `times=1` fails whichever socket first reaches the point; `fired`

@@ -46,10 +46,6 @@ _REJECTIONS = {
     500: ("InternalError", "An internal error has occured, please try again later."),
     503: ("ServiceUnavailable", "The service is temporarily unavailable."),
 }
-_ALIASES: dict[str, str] = {
-    "after_partial_audio": "mid_stream",
-    "between_responses": "after_response_done",
-}
 _HIGH_WATER = 64
 _CLOSE_TIMEOUT = 2.0
 _INSTRUCTION_TOKENS = 1600
@@ -396,11 +392,11 @@ class _Connection:
                 continue
             if fault.times is not None and fault.fired >= fault.times:
                 continue
-            if _ALIASES.get(fault.at, fault.at) != _ALIASES.get(point, point):
+            if fault.at != point:
                 continue
             if response is not None and fault.response != response:
                 continue
-            if point in ("mid_stream", "after_partial_audio") and not (
+            if point == "mid_stream" and not (
                 deltas == fault.deltas or (deltas < 0 and fault.deltas > -deltas)
             ):
                 continue
