@@ -2,8 +2,9 @@
 
 from custom_components.qwen_tts_realtime.realtime.billing import billed_characters
 
-from .audio import render_pcm, split_segments
+from .audio import render_pcm
 from .scenario import Fault, ModelSpec, Scenario, default_models
+from .segments import split_segments
 from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
 from .voices import CUSTOMIZATION_PATH, StoredVoice, VoiceRequest, VoiceStore
 

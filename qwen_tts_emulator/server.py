@@ -21,16 +21,10 @@ from aiohttp import WSMsgType, web
 
 from custom_components.qwen_tts_realtime.realtime.billing import billed_characters, is_han
 
-from .audio import (
-    encode,
-    ffmpeg_available,
-    iter_pcm,
-    render_espeak,
-    split_segments,
-    take_complete,
-)
+from .audio import WAV_HEADER_BYTES, encode, ffmpeg_available, iter_pcm, render_espeak
 from .hostile import frames
 from .scenario import LANGUAGE_TYPES, Fault, FaultPoint, ModelSpec, Scenario
+from .segments import split_segments, take_complete
 from .voices import VOICE_STORE, VoiceStore, add_voice_routes
 
 _LOGGER = logging.getLogger("qwen_tts_emulator")
@@ -720,7 +714,7 @@ class _Connection:
     def _emit_delta(self, where: dict[str, Any], chunk: bytes, fmt: str, offset: int) -> None:
         pcm = chunk
         if fmt == "wav":
-            pcm = chunk[max(0, 44 - offset) :]
+            pcm = chunk[max(0, WAV_HEADER_BYTES - offset) :]
         elif fmt != "pcm":
             pcm = b""
         event = {
