@@ -29,6 +29,8 @@ type FaultPoint = Literal[
 ]
 type VoiceEngine = Literal["tone", "espeak"]
 
+# The settings a model without `tunable` ignores (and does not report).
+TUNABLE_SETTINGS: tuple[str, ...] = ("speech_rate", "volume", "pitch_rate", "bit_rate")
 ALL_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "opus")
 ALL_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
 LANGUAGE_TYPES: tuple[str, ...] = (
