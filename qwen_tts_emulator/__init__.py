@@ -2,9 +2,11 @@
 
 from custom_components.qwen_tts_realtime.realtime.billing import billed_characters
 
-from .audio import render_pcm, split_segments
+from .audio import render_pcm
+from .records import ReceivedEvent, SessionRecord, default_config
 from .scenario import Fault, ModelSpec, Scenario, default_models
-from .server import PATH, Emulator, ReceivedEvent, SessionRecord, default_config
+from .segments import split_segments
+from .server import PATH, Emulator
 from .voices import CUSTOMIZATION_PATH, StoredVoice, VoiceRequest, VoiceStore
 
 __all__ = [

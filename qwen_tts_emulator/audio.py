@@ -1,4 +1,4 @@
-"""Text segmentation and audio rendering of the emulator (billing: the client's rule)."""
+"""Audio rendering of the emulator: tones or espeak-ng speech, WAV, and ffmpeg encoding."""
 
 from __future__ import annotations
 
@@ -7,76 +7,36 @@ import asyncio
 from collections.abc import Iterator
 from functools import lru_cache
 import math
+from pathlib import Path
 import shutil
 import struct
 import sys
+import tempfile
+from typing import Final, TypedDict, Unpack
 import zlib
 
 from custom_components.qwen_tts_realtime.realtime.billing import is_han
 
-_ASCII_ENDS = frozenset(".!?;")
-_CJK_ENDS = frozenset("。！？；…\n")
-_CLOSERS = frozenset("\"')]}”’）」』》】")
+from .segments import CJK_ENDS
+
+WAV_HEADER_BYTES: Final = 44
+
+
+class PcmSettings(TypedDict, total=False):
+    """The session settings that shape rendered speech (defaults: the service's)."""
+
+    sample_rate: int
+    speech_rate: float
+    volume: int
+    pitch_rate: float
+    voice: str
+
 
 _CHAR_SECONDS = 0.06
 _SYLLABLE_SECONDS = 0.12
 _SPACE_SECONDS = 0.03
 _PAUSE_SECONDS = 0.09
 _RAMP_SECONDS = 0.004
-
-
-def _cut(text: str, *, final: bool, resume: int = 0) -> tuple[list[str], str, int]:
-    """Split `text` into complete sentences and the unfinished rest.
-
-    An ASCII terminator ends a sentence unless a lowercase ASCII letter or a digit follows it
-    ("3.14" and "example.com" stay whole, "one.Two" splits); at the very end of an unfinished
-    buffer it waits for the next character. CJK terminators and newlines end a sentence at
-    once. Closing quotes and brackets stay with their sentence.
-
-    Scanning starts at `resume` (nothing before it can end a sentence any more); the third item
-    returned is where to resume in the returned rest, so that streaming stays linear.
-    """
-    segments: list[str] = []
-    start = 0
-    i = resume
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if char not in _ASCII_ENDS and char not in _CJK_ENDS:
-            i += 1
-            continue
-        j = i
-        cjk = False
-        while j < n and (text[j] in _ASCII_ENDS or text[j] in _CJK_ENDS or text[j] in _CLOSERS):
-            cjk = cjk or text[j] in _CJK_ENDS
-            j += 1
-        if j == n and not final and not cjk:
-            break
-        follower = text[j] if j < n else " "
-        if cjk or not (follower.isascii() and (follower.islower() or follower.isdigit())):
-            piece = text[start:j].strip()
-            if piece:
-                segments.append(piece)
-            start = j
-        i = j
-    rest = text[start:]
-    if final:
-        if rest.strip():
-            segments.append(rest.strip())
-        return segments, "", 0
-    if not rest.strip():
-        return segments, "", 0
-    return segments, rest, i - start
-
-
-def split_segments(text: str) -> list[str]:
-    """Split `text` at sentence ends the way the emulated server does in server_commit mode."""
-    return _cut(text, final=True)[0]
-
-
-def take_complete(buffer: str, resume: int = 0) -> tuple[list[str], str, int]:
-    """Return the complete sentences of a streaming buffer, the rest, and where to resume."""
-    return _cut(buffer, final=False, resume=resume)
 
 
 def _voice_base(voice: str) -> float:
@@ -104,19 +64,12 @@ def _silence(samples: int) -> bytes:
     return bytes(2 * samples)
 
 
-def iter_pcm(
-    text: str,
-    *,
-    sample_rate: int = 24000,
-    speech_rate: float = 1.0,
-    volume: int = 50,
-    pitch_rate: float = 1.0,
-    voice: str = "Cherry",
-) -> Iterator[bytes]:
+def iter_pcm(text: str, **settings: Unpack[PcmSettings]) -> Iterator[bytes]:
     """Yield the PCM of `render_pcm` piece by piece (one piece per character)."""
-    base = _voice_base(voice) * pitch_rate
-    amplitude = round(max(0, min(100, volume)) * 200)
-    per_second = sample_rate / speech_rate
+    sample_rate = settings.get("sample_rate", 24000)
+    base = _voice_base(settings.get("voice", "Cherry")) * settings.get("pitch_rate", 1.0)
+    amplitude = round(max(0, min(100, settings.get("volume", 50))) * 200)
+    per_second = sample_rate / settings.get("speech_rate", 1.0)
     char_samples = round(per_second * _CHAR_SECONDS)
     syllable_samples = round(per_second * _SYLLABLE_SECONDS)
     space = _silence(round(per_second * _SPACE_SECONDS))
@@ -135,37 +88,20 @@ def iter_pcm(
 
 def _is_cjk_punct(char: str) -> bool:
     cp = ord(char)
-    return 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFF0F or char in _CJK_ENDS
+    return 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFF0F or char in CJK_ENDS
 
 
-def render_pcm(
-    text: str,
-    *,
-    sample_rate: int = 24000,
-    speech_rate: float = 1.0,
-    volume: int = 50,
-    pitch_rate: float = 1.0,
-    voice: str = "Cherry",
-) -> bytes:
+def render_pcm(text: str, **settings: Unpack[PcmSettings]) -> bytes:
     """Render `text` as deterministic s16le mono PCM: one short tone per character.
 
     Each setting changes the bytes: the voice and pitch_rate the frequencies, speech_rate the
     durations, volume the amplitude, sample_rate everything.
     """
-    return b"".join(
-        iter_pcm(
-            text,
-            sample_rate=sample_rate,
-            speech_rate=speech_rate,
-            volume=volume,
-            pitch_rate=pitch_rate,
-            voice=voice,
-        )
-    )
+    return b"".join(iter_pcm(text, **settings))
 
 
 def wav_header(pcm_length: int, sample_rate: int) -> bytes:
-    """Return a 44-byte RIFF header for s16le mono PCM of `pcm_length` bytes."""
+    """Return a WAV_HEADER_BYTES RIFF header for s16le mono PCM of `pcm_length` bytes."""
     return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
         b"RIFF",
@@ -190,7 +126,11 @@ def ffmpeg_available() -> bool:
 
 
 async def encode(pcm: bytes, response_format: str, sample_rate: int, bit_rate: int) -> bytes:
-    """Wrap or encode PCM in `response_format` (pcm, wav, or mp3/opus through ffmpeg)."""
+    """Wrap or encode PCM in `response_format` (pcm, wav, or mp3/opus through ffmpeg).
+
+    Each call makes a whole file, as the service does for each response: an mp3 starts with an
+    ID3v2 tag and a Xing/Info frame (ffmpeg writes that frame only into a seekable file).
+    """
     if response_format == "pcm":
         return pcm
     if response_format == "wav":
@@ -198,20 +138,22 @@ async def encode(pcm: bytes, response_format: str, sample_rate: int, bit_rate: i
     codec = ["-c:a", "libmp3lame", "-f", "mp3"]
     if response_format == "opus":
         codec = ["-c:a", "libopus", "-f", "ogg"]
-    proc = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate),
-        "-ac", "1", "-i", "pipe:0", *codec, "-b:a", f"{bit_rate}k", "pipe:1",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        out, _ = await proc.communicate(pcm)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    return out
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "audio"
+        proc = await asyncio.create_subprocess_exec(
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(sample_rate),
+            "-ac", "1", "-i", "pipe:0", *codec, "-b:a", f"{bit_rate}k", str(target),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            await proc.communicate(pcm)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        return target.read_bytes() if target.exists() else b""
 
 
 _ESPEAK_LANGUAGES = {

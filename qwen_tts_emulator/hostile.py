@@ -10,19 +10,15 @@ import asyncio
 import base64
 from collections.abc import AsyncGenerator
 import json
-import uuid
 
+from .outbox import event
 from .scenario import Fault
 
 _TICK = 0.01  # default pause between the frames of a trickle or of endless noise
 
 
-def _event(event_type: str, **fields: object) -> str:
-    return json.dumps({"event_id": f"event_{uuid.uuid4().hex[:24]}", "type": event_type, **fields})
-
-
 def _delta(audio: bytes) -> str:
-    return _event("response.audio.delta", delta=base64.b64encode(audio).decode("ascii"))
+    return json.dumps(event("response.audio.delta", delta=base64.b64encode(audio).decode("ascii")))
 
 
 async def frames(fault: Fault) -> AsyncGenerator[str]:

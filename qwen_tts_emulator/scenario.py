@@ -25,12 +25,12 @@ type FaultPoint = Literal[
     "after_update",
     "before_audio",
     "mid_stream",
-    "after_partial_audio",
     "after_response_done",
-    "between_responses",
 ]
 type VoiceEngine = Literal["tone", "espeak"]
 
+# The settings a model without `tunable` ignores (and does not report).
+TUNABLE_SETTINGS: tuple[str, ...] = ("speech_rate", "volume", "pitch_rate", "bit_rate")
 ALL_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "opus")
 ALL_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
 LANGUAGE_TYPES: tuple[str, ...] = (
@@ -126,7 +126,7 @@ class Fault:
 
     `at` picks the point; `response` (0-based, per connection) selects the response for the
     points inside or after a response; `deltas` is how many audio deltas of that response go out
-    before a `mid_stream`/`after_partial_audio` fault (capped at the response's delta count).
+    before a `mid_stream` fault (capped at the response's delta count).
     `connection` (0-based, in accept order over the emulator's life) limits the fault to one
     connection; None means every connection. `times` caps how many connections it fires on in
     all (None: no cap), e.g. `times=1` fails whichever socket first reaches the point; `fired`

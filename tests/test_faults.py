@@ -48,11 +48,11 @@ FAULTS: dict[str, tuple[Scenario, str]] = {
         "service_error",
     ),
     "error_after_partial_audio": (
-        utterance_faults(Fault("error", "after_partial_audio", code="InternalError")),
+        utterance_faults(Fault("error", "mid_stream", code="InternalError")),
         "service_error",
     ),
     "error_between_responses": (
-        utterance_faults(Fault("error", "between_responses", response=0, code="InternalError")),
+        utterance_faults(Fault("error", "after_response_done", response=0, code="InternalError")),
         "service_error",
     ),
     "throttling": (

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.qwen_tts_realtime.realtime import kind_of_voice
+from custom_components.qwen_tts_realtime.realtime.mp3 import PEEK_BYTES, id3_size, xing_frame_size
 from qwen_tts_emulator import Emulator, render_pcm
 
 from .conftest import make_entry, setup_entry
@@ -58,7 +59,13 @@ async def test_tts_speak_gets_mp3_encoded_by_the_service(
 
     record = utterances(emulator)[-1]
     assert record.config["response_format"] == "mp3"  # Home Assistant's default format
-    assert data == record.audio  # passed through: no ffmpeg conversion on the way
+    # Passed through, no ffmpeg conversion on the way: only the Info frame (its counts describe
+    # one response, not the stream) is left out.
+    tag = id3_size(record.audio)
+    assert tag is not None
+    info = xing_frame_size(record.audio[tag : tag + PEEK_BYTES])
+    assert info is not None
+    assert data == record.audio[:tag] + record.audio[tag + info :]
     assert record.segments == ["The washing machine has finished."]
 
 

@@ -305,7 +305,7 @@ async def test_a_failed_utterance_counts_the_responses_it_completed(
 ) -> None:
     emulator.scenario = Scenario(
         api_keys=frozenset({API_KEY}),
-        faults=[Fault("error", "between_responses", response=0, then="close", close_code=1011)],
+        faults=[Fault("error", "after_response_done", response=0, then="close", close_code=1011)],
     )
     entry = make_entry(emulator)
     await setup_entry(hass, entry)

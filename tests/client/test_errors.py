@@ -285,7 +285,7 @@ async def test_close_between_responses_is_not_retried(
     emulator: Emulator, client: RealtimeClient
 ) -> None:
     emulator.scenario = Scenario(
-        api_keys=KEYS, faults=[Fault("close", "between_responses", response=0, close_code=1001)]
+        api_keys=KEYS, faults=[Fault("close", "after_response_done", response=0, close_code=1001)]
     )
 
     with pytest.raises(ConnectionClosedError):

@@ -47,7 +47,7 @@ async def test_error_after_update_then_close() -> None:
 
 
 async def test_error_after_partial_audio() -> None:
-    fault = Fault("error", "after_partial_audio", response=1, deltas=2, then="close")
+    fault = Fault("error", "mid_stream", response=1, deltas=2, then="close")
     async with Emulator(Scenario(delta_bytes=4800, faults=[fault])) as emu:
         async with connect(emu) as client:
             await client.append(TWO_SENTENCES)
@@ -72,7 +72,7 @@ async def test_error_after_partial_audio() -> None:
 
 
 async def test_error_between_responses_then_continue() -> None:
-    fault = Fault("error", "between_responses", response=0, code="InternalError", then="continue")
+    fault = Fault("error", "after_response_done", response=0, code="InternalError", then="continue")
     async with Emulator(Scenario(faults=[fault])) as emu:
         async with connect(emu) as client:
             await client.append(TWO_SENTENCES)

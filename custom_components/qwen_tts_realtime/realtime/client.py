@@ -205,8 +205,7 @@ class RealtimeClient:
                 _send_input(conn, config.mode, session, feed, meter), name="qwen_tts_sender"
             )
             try:
-                align = config.response_format == "pcm"
-                audio = conn.audio(meter, align=align, on_usage=on_usage)
+                audio = conn.audio(meter, config.response_format, on_usage=on_usage)
                 async with contextlib.aclosing(audio):
                     async for pcm in audio:
                         yield pcm

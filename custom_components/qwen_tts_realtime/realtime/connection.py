@@ -42,6 +42,7 @@ from .limits import (
     AudioMeter,
     Timeouts,
 )
+from .mp3 import Mp3Joiner
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSE_TIMEOUT: Final = 1.0
@@ -205,14 +206,21 @@ class Connection:
             await asyncio.wait((self._reader,))
 
     async def audio(
-        self, meter: AudioMeter, *, align: bool = True, on_usage: UsageCallback | None = None
+        self,
+        meter: AudioMeter,
+        response_format: str = "pcm",
+        *,
+        on_usage: UsageCallback | None = None,
     ) -> AsyncGenerator[bytes]:
         """Yield audio as it arrives, until the session is proven complete.
 
         Complete means: every response that started ended `completed`, and `session.finished`
-        came after our `session.finish`; anything else raises. With `align` (PCM), chunks hold
-        whole 16-bit samples. `on_usage` gets each completed response's `usage.characters`.
+        came after our `session.finish`; anything else raises. PCM chunks hold whole 16-bit
+        samples; mp3 responses are joined into one MPEG stream. `on_usage` gets each completed
+        response's `usage.characters`.
         """
+        align = response_format == "pcm"
+        joiner = Mp3Joiner() if response_format == "mp3" else None
         carry = b""
         open_responses = completed = 0
         while True:
@@ -223,7 +231,7 @@ class Connection:
             if event_type == "response.audio.delta":
                 delta = _decode_delta(event)
                 self._heard_audio(meter.add(len(delta)))
-                data = carry + delta
+                data = carry + (delta if joiner is None else joiner.feed(delta))
                 cut = len(data) - (len(data) % 2) if align else len(data)
                 carry = data[cut:]
                 if cut:
@@ -238,6 +246,8 @@ class Connection:
                 completed += 1
                 if on_usage is not None:
                     on_usage(characters)
+                if joiner is not None and (rest := joiner.end_response()):
+                    yield rest
             elif event_type == "error":
                 raise error_from_event(event)
             elif event_type == "session.finished":

@@ -1,0 +1,49 @@
+"""What ffmpeg makes of an mp3 stream: shared by the client and the HA tests."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+import shutil
+import tempfile
+
+import pytest
+
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+ID3V2_4 = b"ID3\x04\x00"  # the start of the tags ffmpeg writes
+_RATE = 24000  # decoded at this rate, whatever the stream's
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """ffmpeg's complaints while decoding all of it, and the durations it finds."""
+
+    errors: str
+    decoded_seconds: float  # samples decoded, frame by frame
+    probed_seconds: float  # what ffprobe says the file lasts (players show this)
+
+
+async def _run(*command: str) -> tuple[bytes, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out, err.decode().strip()
+
+
+async def probe_mp3(data: bytes) -> Probe:
+    """Decode `data` with `ffmpeg -v error` and ask ffprobe for its duration."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "speech.mp3"
+        path.write_bytes(data)
+        pcm, errors = await _run(
+            "ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(_RATE),
+            "pipe:1",
+        )  # fmt: skip
+        duration, _ = await _run(
+            "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+            str(path),
+        )  # fmt: skip
+    return Probe(errors, len(pcm) / 2 / _RATE, float(duration))
