@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_MODEL, CONF_VOICE, TIMEOUTS
-from .profile import default_options, session_config
+from .profile import default_options, utterance_config
 from .realtime import (
     AuthenticationError,
     ConnectionClosedError,
@@ -36,9 +36,11 @@ async def check_voice(
     a typo) must produce audio in a real session with the profile's settings: audio is the proof,
     so the first chunk ends the check and the rest is discarded.
     """
-    if profile[CONF_VOICE] in model_info(profile[CONF_MODEL]).voices:
+    model = model_info(profile[CONF_MODEL])
+    if profile[CONF_VOICE] in model.voices:
         return {}
-    config = session_config(profile.get(CONF_LANGUAGE, ""), default_options(profile), encoded=False)
+    options = default_options(model, profile)
+    config = utterance_config(model, profile.get(CONF_LANGUAGE, ""), options, encoded=False)
     client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint, timeouts=TIMEOUTS)
     try:
         async with aclosing(client.synthesize(config, VOICE_CHECK_TEXT)) as audio:

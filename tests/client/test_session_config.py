@@ -20,7 +20,6 @@ from .common import (
     INSTRUCT_MODEL,
     KEYS,
     LEGACY_MODEL,
-    MODEL,
     chunks,
     config,
     session_update,
@@ -91,17 +90,17 @@ async def test_unset_fields_are_not_sent(emulator: Emulator, client: RealtimeCli
 
 def test_fields_a_model_lacks_are_left_out_of_the_session() -> None:
     settings = SessionConfig(
-        model=LEGACY_MODEL, voice="Cherry", speech_rate=1.2, instructions="Whisper."
+        model=model_info(LEGACY_MODEL), voice="Cherry", speech_rate=1.2, instructions="Whisper."
     )
 
-    session = settings.to_session(model_info(LEGACY_MODEL))
+    session = settings.to_session()
 
     assert "speech_rate" not in session
     assert "instructions" not in session
 
 
 def test_instructions_are_left_out_for_a_model_without_them() -> None:
-    session = config(instructions="Whisper.").to_session(model_info(MODEL))
+    session = config(instructions="Whisper.").to_session()
 
     assert "instructions" not in session
 
@@ -213,7 +212,7 @@ async def test_malformed_value_is_refused_before_connecting(
 def test_bounds_themselves_are_accepted(changes: dict[str, Any]) -> None:
     settings = config(**changes)
 
-    settings.validate(model_info(settings.model))
+    settings.validate()
 
 
 def test_with_mode_returns_a_copy() -> None:

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from .catalog import DEFAULT_MODEL, model_info
+from .catalog import DEFAULT_MODEL, Format
 from .connection import Connection, UsageCallback
 from .endpoints import normalize_endpoint, realtime_url
 from .errors import (
@@ -20,6 +20,7 @@ from .errors import (
     EmptyTextError,
     RealtimeError,
     ResponseTimeoutError,
+    TimeoutStage,
 )
 from .limits import AudioMeter, Timeouts
 from .session_config import Mode, SessionConfig
@@ -33,7 +34,7 @@ RETRY_DELAY: Final = 0.25
 def _is_retryable(err: RealtimeError) -> bool:
     """Only failures to reach the service are retried; what it said about the request is not."""
     if isinstance(err, ResponseTimeoutError):
-        return err.stage == "connect"
+        return err.stage is TimeoutStage.CONNECT
     if isinstance(err, ConnectError):
         return err.status is None or err.status >= 500
     return isinstance(err, ConnectionClosedError)
@@ -193,10 +194,11 @@ class RealtimeClient:
         on_usage: UsageCallback | None,
         deadline: float | None,
     ) -> AsyncGenerator[bytes]:
-        conn = await self._spares.claim(config.model) if attempt.use_spare else None
+        model = config.model.name
+        conn = await self._spares.claim(model) if attempt.use_spare else None
         attempt.from_spare = conn is not None
         if conn is None:
-            conn = await self._connect(config.model)
+            conn = await self._connect(model)
         meter = AudioMeter(config.response_format, config.sample_rate)
         if deadline is not None:
             conn.end_by(deadline)
@@ -205,7 +207,7 @@ class RealtimeClient:
                 _send_input(conn, config.mode, session, feed, meter), name="qwen_tts_sender"
             )
             try:
-                align = config.response_format == "pcm"
+                align = config.response_format == Format.PCM
                 audio = conn.audio(meter, align=align, on_usage=on_usage)
                 async with contextlib.aclosing(audio):
                     async for pcm in audio:
@@ -220,9 +222,8 @@ class RealtimeClient:
 
 def _session_settings(config: SessionConfig) -> dict[str, object]:
     """Return the `session` of `session.update`; raise `InvalidOptionError` for a bad option."""
-    model = model_info(config.model)
-    config.validate(model)
-    return config.to_session(model)
+    config.validate()
+    return config.to_session()
 
 
 async def _send_input(

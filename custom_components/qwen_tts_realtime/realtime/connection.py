@@ -29,6 +29,7 @@ from .errors import (
     RealtimeError,
     ResponseTimeoutError,
     ServiceError,
+    TimeoutStage,
     error_from_close,
     error_from_connect_failure,
     error_from_event,
@@ -170,7 +171,7 @@ class Connection:
             async with asyncio.timeout(self._timeouts.send):
                 await self._ws.send_str(json.dumps(event, ensure_ascii=False))
         except TimeoutError:
-            failure = ResponseTimeoutError("send", self._timeouts.send)
+            failure = ResponseTimeoutError(TimeoutStage.SEND, self._timeouts.send)
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
             failure = error_from_send_failure(err, session_accepted=self.session_accepted)
         if failure is not None:
@@ -309,13 +310,14 @@ class Connection:
             closed = ConnectionClosedError("no session.updated in time", session_accepted=False)
             options.append((self._accept_by, closed))
         if self._end_by is not None:
-            options.append((self._end_by, ResponseTimeoutError("synthesize", timeouts.synthesize)))
+            expired = ResponseTimeoutError(TimeoutStage.SYNTHESIZE, timeouts.synthesize)
+            options.append((self._end_by, expired))
         if self._input_done_at is not None:
             if not self._got_audio:
-                limit, stage = timeouts.first_audio, "first_audio"
+                limit, stage = timeouts.first_audio, TimeoutStage.FIRST_AUDIO
                 left = limit - self._gap
             else:
-                limit, stage = timeouts.audio, "audio"
+                limit, stage = timeouts.audio, TimeoutStage.AUDIO
                 left = limit - self._gap
                 if self._anchored:  # audio must keep up with how long it plays
                     left = min(left, limit + self._heard - self._starved)

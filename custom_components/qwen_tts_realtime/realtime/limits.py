@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from .catalog import Format
 from .errors import AudioLimitError
 from .session_config import BIT_RATE_RANGE
 
@@ -54,8 +55,8 @@ class Timeouts:
 class AudioMeter:
     """Counts the audio of one utterance against a budget that grows with its text."""
 
-    def __init__(self, response_format: str, sample_rate: int) -> None:
-        pcm = response_format in ("pcm", "wav")
+    def __init__(self, response_format: Format, sample_rate: int) -> None:
+        pcm = response_format in (Format.PCM, Format.WAV)
         # Both estimates are lenient: for the real-time check a byte holds as much audio as it
         # can, for the budget as little.
         self._seconds_per_byte = 1 / (sample_rate * 2 if pcm else _MIN_ENCODED_BYTES_PER_SECOND)

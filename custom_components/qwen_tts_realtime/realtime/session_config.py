@@ -7,7 +7,7 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
-from .catalog import AUTO_LANGUAGE_TYPE, LANGUAGE_TYPES, ModelInfo
+from .catalog import AUTO_LANGUAGE_TYPE, LANGUAGE_TYPES, Format, ModelInfo
 from .errors import InvalidOptionError
 
 SPEECH_RATE_RANGE: Final = (0.5, 2.0)
@@ -26,13 +26,16 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
-    """The `session.update` of one utterance. `None` leaves the service default in place."""
+    """The `session.update` of one utterance (its model goes in the URL).
 
-    model: str
+    `None` leaves the service default in place.
+    """
+
+    model: ModelInfo
     voice: str
     mode: Mode = Mode.COMMIT
     language_type: str = AUTO_LANGUAGE_TYPE
-    response_format: str = "pcm"
+    response_format: Format = Format.PCM
     sample_rate: int = 24000
     speech_rate: float | None = None
     volume: int | None = None
@@ -45,8 +48,9 @@ class SessionConfig:
         """Return a copy in another mode."""
         return replace(self, mode=mode)
 
-    def validate(self, model: ModelInfo) -> None:
+    def validate(self) -> None:
         """Raise `InvalidOptionError` for any value the protocol or the model rejects."""
+        model = self.model
         for name in ("voice", "instructions"):
             value = getattr(self, name)
             if value is not None and not _is_sendable_text(value):
@@ -79,8 +83,9 @@ class SessionConfig:
                     "instructions", "…", f"longer than {MAX_INSTRUCTIONS_CHARS} characters"
                 )
 
-    def to_session(self, model: ModelInfo) -> dict[str, Any]:
+    def to_session(self) -> dict[str, Any]:
         """Return the `session` object of `session.update`, without fields the model lacks."""
+        model = self.model
         session: dict[str, Any] = {
             "voice": self.voice,
             "mode": self.mode.value,

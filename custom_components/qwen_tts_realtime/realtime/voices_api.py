@@ -23,6 +23,7 @@ from .errors import (
     ConnectError,
     RealtimeError,
     ResponseTimeoutError,
+    TimeoutStage,
     VoiceApiResponseError,
     error_from_voice_api,
 )
@@ -254,7 +255,7 @@ class VoicesClient:
                 status = response.status
                 raw = await _read_bounded(response.content)
         except TimeoutError:
-            failure = ResponseTimeoutError("voice_request", self._timeout)
+            failure = ResponseTimeoutError(TimeoutStage.VOICE_REQUEST, self._timeout)
         except aiohttp.ClientError as err:
             failure = ConnectError(f"cannot reach the voice service: {type(err).__name__}")
         if failure is not None:
