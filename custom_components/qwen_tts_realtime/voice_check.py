@@ -10,7 +10,7 @@ from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_MODEL, CONF_VOICE, TIMEOUTS
+from .const import CONF_MODEL, CONF_VOICE
 from .profile import default_options, utterance_config
 from .realtime import (
     AuthenticationError,
@@ -41,7 +41,7 @@ async def check_voice(
         return {}
     options = default_options(model, profile)
     config = utterance_config(model, profile.get(CONF_LANGUAGE, ""), options, encoded=False)
-    client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint, timeouts=TIMEOUTS)
+    client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint)
     try:
         async with aclosing(client.synthesize(config, VOICE_CHECK_TEXT)) as audio:
             async for _ in audio:

@@ -22,7 +22,7 @@ from .errors import (
     ResponseTimeoutError,
     TimeoutStage,
 )
-from .limits import AudioMeter, Timeouts
+from .limits import SPARE_IDLE_TIMEOUT, AudioMeter, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
 from .warm import SparePool
@@ -75,7 +75,7 @@ class RealtimeClient:
         """Return the normalized endpoint URL (never holds the key)."""
         return self._endpoint
 
-    def keep_warm(self, models: Iterable[str], idle_timeout: float = 60.0) -> None:
+    def keep_warm(self, models: Iterable[str], idle_timeout: float = SPARE_IDLE_TIMEOUT) -> None:
         """Keep a spare, already connected socket for each of `models`.
 
         Call from the event loop. The next utterance of such a model takes the spare and skips

@@ -15,6 +15,11 @@ PITCH_RATE_RANGE: Final = (0.5, 2.0)
 VOLUME_RANGE: Final = (0, 100)
 BIT_RATE_RANGE: Final = (6, 510)
 MAX_INSTRUCTIONS_CHARS: Final = 1600  # the service counts tokens; a character bound is stricter
+# The service's defaults, which a field left at None keeps; the profile form starts from them.
+DEFAULT_SAMPLE_RATE: Final = 24000
+DEFAULT_SPEECH_RATE: Final = 1.0
+DEFAULT_VOLUME: Final = 50
+DEFAULT_PITCH_RATE: Final = 1.0
 
 
 class Mode(StrEnum):
@@ -36,7 +41,7 @@ class SessionConfig:
     mode: Mode = Mode.COMMIT
     language_type: str = AUTO_LANGUAGE_TYPE
     response_format: Format = Format.PCM
-    sample_rate: int = 24000
+    sample_rate: int = DEFAULT_SAMPLE_RATE
     speech_rate: float | None = None
     volume: int | None = None
     pitch_rate: float | None = None
