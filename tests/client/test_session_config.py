@@ -36,7 +36,6 @@ async def test_every_field_reaches_the_service(emulator: Emulator, client: Realt
         speech_rate=1.5,
         volume=80,
         pitch_rate=0.75,
-        bit_rate=64,
     )
 
     await speak(client.synthesize(settings, "Hallo."))
@@ -51,7 +50,6 @@ async def test_every_field_reaches_the_service(emulator: Emulator, client: Realt
         "speech_rate": 1.5,
         "volume": 80,
         "pitch_rate": 0.75,
-        "bit_rate": 64,
     }
     assert emulator.sessions[0].config["sample_rate"] == 16000
 
@@ -60,16 +58,13 @@ async def test_instructions_reach_an_instruct_model(
     emulator: Emulator, client: RealtimeClient
 ) -> None:
     emulator.scenario = Scenario(api_keys=KEYS)
-    settings = config(
-        model=INSTRUCT_MODEL, instructions="Speak slowly and warmly.", optimize_instructions=True
-    )
+    settings = config(model=INSTRUCT_MODEL, instructions="Speak slowly and warmly.")
 
     await speak(client.synthesize(settings, "Good night."))
     await emulator.wait_idle()
 
     sent = session_update(emulator.sessions[0])
     assert sent["instructions"] == "Speak slowly and warmly."
-    assert sent["optimize_instructions"] is True
     assert emulator.sessions[0].config["instructions"] == "Speak slowly and warmly."
 
 
@@ -111,7 +106,6 @@ def test_instructions_are_left_out_for_a_model_without_them() -> None:
         ({"speech_rate": 1.2}, "speech_rate"),
         ({"volume": 60}, "volume"),
         ({"pitch_rate": 0.9}, "pitch_rate"),
-        ({"bit_rate": 64}, "bit_rate"),
         ({"sample_rate": 16000}, "sample_rate"),
         ({"response_format": "mp3"}, "response_format"),
     ],
@@ -151,8 +145,6 @@ async def test_instructions_refused_for_a_model_without_them(
         ({"pitch_rate": 2.5}, "pitch_rate", (0.5, 2.0)),
         ({"volume": -1}, "volume", (0, 100)),
         ({"volume": 101}, "volume", (0, 100)),
-        ({"bit_rate": 5}, "bit_rate", (6, 510)),
-        ({"bit_rate": 511}, "bit_rate", (6, 510)),
     ],
 )
 async def test_value_out_of_range_is_refused_before_connecting(
@@ -180,12 +172,10 @@ async def test_value_out_of_range_is_refused_before_connecting(
         ({"response_format": "flac"}, "response_format"),
         ({"sample_rate": 44100}, "sample_rate"),
         ({"volume": 50.5}, "volume"),
-        ({"bit_rate": 64.2}, "bit_rate"),
         ({"speech_rate": math.nan}, "speech_rate"),
         ({"speech_rate": True}, "speech_rate"),
         ({"pitch_rate": "fast"}, "pitch_rate"),
         ({"model": INSTRUCT_MODEL, "instructions": "x" * 1601}, "instructions"),
-        ({"model": INSTRUCT_MODEL, "optimize_instructions": True}, "optimize_instructions"),
     ],
 )
 async def test_malformed_value_is_refused_before_connecting(
@@ -203,8 +193,8 @@ async def test_malformed_value_is_refused_before_connecting(
 @pytest.mark.parametrize(
     "changes",
     [
-        {"speech_rate": 0.5, "pitch_rate": 2.0, "volume": 0, "bit_rate": 510},
-        {"speech_rate": 2.0, "pitch_rate": 0.5, "volume": 100, "bit_rate": 6},
+        {"speech_rate": 0.5, "pitch_rate": 2.0, "volume": 0},
+        {"speech_rate": 2.0, "pitch_rate": 0.5, "volume": 100},
         {"language_type": "Auto"},
         {"model": INSTRUCT_MODEL, "instructions": "x" * 1600},
     ],

@@ -1,6 +1,11 @@
 """Async client for Alibaba Cloud Model Studio's Qwen-TTS Realtime WebSocket API.
 
-Free of Home Assistant imports: it needs only aiohttp and yarl.
+A layer of the integration, not a library: it holds what the integration (and its scripts,
+benchmarks and emulator) use, and nothing else; it is not published, so no requirement or
+version of its own. It is kept free of Home Assistant imports (it needs only aiohttp and yarl)
+so that the protocol can be read, tested and benchmarked apart from Home Assistant's glue;
+tests/client/test_independence.py enforces that. The names below are what the integration
+imports; tests reach anything else through the submodules.
 """
 
 from .catalog import (
@@ -9,7 +14,6 @@ from .catalog import (
     LANGUAGE_TYPES,
     MODELS,
     SELECTABLE_MODELS,
-    VOICES,
     Format,
     ModelInfo,
     VoiceInfo,
@@ -18,7 +22,7 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .endpoints import REGION_ENDPOINTS, Region, endpoint_for, is_loopback, normalize_endpoint
+from .endpoints import Region, endpoint_for, is_loopback, normalize_endpoint
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -37,10 +41,8 @@ from .errors import (
     ResponseTimeoutError,
     ServiceError,
     TimeoutStage,
-    VoiceApiResponseError,
     VoiceApiUnavailableError,
     VoiceNotFoundError,
-    VoiceServiceError,
     VoiceStorageFullError,
 )
 from .limits import Timeouts
@@ -49,7 +51,6 @@ from .voices_api import (
     ClonedVoice,
     CustomVoice,
     DesignedVoice,
-    PreviewAudio,
     VoiceKind,
     VoicesClient,
     kind_of_model,
@@ -62,9 +63,7 @@ __all__ = [
     "DEFAULT_VOICE",
     "LANGUAGE_TYPES",
     "MODELS",
-    "REGION_ENDPOINTS",
     "SELECTABLE_MODELS",
-    "VOICES",
     "AccountError",
     "AudioLimitError",
     "AuthenticationError",
@@ -82,7 +81,6 @@ __all__ = [
     "InvalidOptionError",
     "Mode",
     "ModelInfo",
-    "PreviewAudio",
     "ProtocolError",
     "RateLimitError",
     "RealtimeClient",
@@ -93,12 +91,10 @@ __all__ = [
     "SessionConfig",
     "TimeoutStage",
     "Timeouts",
-    "VoiceApiResponseError",
     "VoiceApiUnavailableError",
     "VoiceInfo",
     "VoiceKind",
     "VoiceNotFoundError",
-    "VoiceServiceError",
     "VoiceStorageFullError",
     "VoicesClient",
     "endpoint_for",

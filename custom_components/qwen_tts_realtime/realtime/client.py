@@ -58,14 +58,11 @@ class RealtimeClient:
         api_key: str,
         endpoint: str,
         *,
-        workspace: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        if workspace:
-            self._headers["X-DashScope-WorkSpace"] = workspace
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self._spares = SparePool(self._connect)

@@ -13,7 +13,7 @@ from .errors import InvalidOptionError
 SPEECH_RATE_RANGE: Final = (0.5, 2.0)
 PITCH_RATE_RANGE: Final = (0.5, 2.0)
 VOLUME_RANGE: Final = (0, 100)
-BIT_RATE_RANGE: Final = (6, 510)
+BIT_RATE_RANGE: Final = (6, 510)  # kbit/s of mp3/opus; left to the service, bounds its audio
 MAX_INSTRUCTIONS_CHARS: Final = 1600  # the service counts tokens; a character bound is stricter
 # The service's defaults, which a field left at None keeps; the profile form starts from them.
 DEFAULT_SAMPLE_RATE: Final = 24000
@@ -45,9 +45,7 @@ class SessionConfig:
     speech_rate: float | None = None
     volume: int | None = None
     pitch_rate: float | None = None
-    bit_rate: int | None = None
     instructions: str | None = None
-    optimize_instructions: bool = False
 
     def with_mode(self, mode: Mode) -> SessionConfig:
         """Return a copy in another mode."""
@@ -75,9 +73,6 @@ class SessionConfig:
         _check_range("speech_rate", self.speech_rate, SPEECH_RATE_RANGE, model.prosody)
         _check_range("pitch_rate", self.pitch_rate, PITCH_RATE_RANGE, model.prosody)
         _check_range("volume", self.volume, VOLUME_RANGE, model.prosody, integer=True)
-        _check_range("bit_rate", self.bit_rate, BIT_RATE_RANGE, model.prosody, integer=True)
-        if self.optimize_instructions and not self.instructions:
-            raise InvalidOptionError("optimize_instructions", True, "needs instructions")
         if self.instructions is not None:
             if not model.instructions:
                 raise InvalidOptionError(
@@ -99,13 +94,11 @@ class SessionConfig:
             "sample_rate": self.sample_rate,
         }
         if model.prosody:
-            for key in ("speech_rate", "volume", "pitch_rate", "bit_rate"):
+            for key in ("speech_rate", "volume", "pitch_rate"):
                 if (value := getattr(self, key)) is not None:
                     session[key] = value
         if model.instructions and self.instructions:
             session["instructions"] = self.instructions
-            if self.optimize_instructions:
-                session["optimize_instructions"] = True
         return session
 
 

@@ -56,7 +56,6 @@ PREVIEW_FORMAT: Final = "wav"
 LIST_PAGE_SIZE: Final = 100
 # 1000 custom voices per account: ten pages hold them all; a longer list is cut, not followed.
 MAX_LIST_PAGES: Final = 10
-AUDIO_MIME_TYPES: Final = ("audio/wav", "audio/mpeg", "audio/mp4")
 
 
 @dataclass(frozen=True, slots=True)
