@@ -16,6 +16,7 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
@@ -139,7 +140,7 @@ class QwenTTSEntity(TextToSpeechEntity):
                 config, usage.follow(request.message_gen), on_usage=usage.on_usage
             )
         except RealtimeError as err:
-            raise translate_error(err, model=self._model.name, voice=config.voice) from None
+            raise self._failed(err, config) from None
         extension = "mp3" if config.response_format is Format.MP3 else "wav"
         return TTSAudioResponse(extension, self._audio(config, audio, usage))
 
@@ -156,7 +157,7 @@ class QwenTTSEntity(TextToSpeechEntity):
                 config, message, on_usage=usage.on_usage
             )
         except RealtimeError as err:
-            raise translate_error(err, model=self._model.name, voice=config.voice) from None
+            raise self._failed(err, config) from None
         wav = b"".join([chunk async for chunk in self._audio(config, audio, usage)])
         return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
@@ -204,7 +205,12 @@ class QwenTTSEntity(TextToSpeechEntity):
                 self._entry.async_start_reauth(self.hass)
             elif isinstance(failure, AccountError):
                 async_report_account_error(self.hass, self._entry.entry_id, failure)
-            raise translate_error(failure, model=self._model.name, voice=config.voice)
+            raise self._failed(failure, config)
         if not produced:
             raise_no_audio()
         async_clear_account_error(self.hass, self._entry.entry_id)
+
+    def _failed(self, err: RealtimeError, config: SessionConfig) -> HomeAssistantError:
+        """Count a failed utterance for diagnostics; return the error the user gets."""
+        self._entry.runtime_data.errors[type(err).__name__] += 1
+        return translate_error(err, model=self._model.name, voice=config.voice)
