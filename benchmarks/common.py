@@ -14,13 +14,13 @@ import sys
 from types import TracebackType
 from typing import Self
 
-from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig
+from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig, model_info
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "sk-benchmark-0123456789"
 VOICE = "Cherry"
 MODEL = "qwen3-tts-flash-realtime"
-CONFIG = SessionConfig(model=MODEL, voice=VOICE, mode=Mode.SERVER_COMMIT)
+CONFIG = SessionConfig(model=model_info(MODEL), voice=VOICE, mode=Mode.SERVER_COMMIT)
 UTTERANCE = "Turning on the living room lights and setting them to a warm white."
 HA_EXECUTOR_WORKERS = 64  # homeassistant.runner.MAX_EXECUTOR_WORKERS
 

@@ -6,6 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from custom_components.qwen_tts_realtime.realtime.catalog import (
+    AUTO_LANGUAGE_TYPE,
+    DEFAULT_MODEL,
+    LANGUAGE_TYPES as CATALOGUE_LANGUAGES,
+    MODELS,
+    Format,
+    ModelInfo,
+)
+
 type FaultKind = Literal[
     "error",
     "close",
@@ -31,42 +40,14 @@ type VoiceEngine = Literal["tone", "espeak"]
 
 # The settings a model without `tunable` ignores (and does not report).
 TUNABLE_SETTINGS: tuple[str, ...] = ("speech_rate", "volume", "pitch_rate", "bit_rate")
-ALL_FORMATS: tuple[str, ...] = ("pcm", "wav", "mp3", "opus")
-ALL_SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 24000, 48000)
-LANGUAGE_TYPES: tuple[str, ...] = (
-    "Auto",
-    "Chinese",
-    "English",
-    "German",
-    "Italian",
-    "Portuguese",
-    "Spanish",
-    "Japanese",
-    "Korean",
-    "French",
-    "Russian",
-)
-
-# The 17 voices of the vendor guide (qwen3-tts-flash-realtime-2025-09-18).
-GUIDE_VOICES: tuple[str, ...] = (
-    "Cherry", "Ethan", "Nofish", "Jennifer", "Ryan", "Katerina", "Elias", "Jada", "Dylan",
-    "Sunny", "Li", "Marcus", "Roy", "Peter", "Rocky", "Kiki", "Eric",
-)  # fmt: skip
-FLASH_VOICES: tuple[str, ...] = (
-    *GUIDE_VOICES,
-    "Serena", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Bella", "Aiden",
-    "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Arthur", "Nini",
-    "Seren", "Pip", "Stella", "Bodega", "Sonrisa", "Alek", "Dolce", "Sohee", "Ono Anna",
-    "Lenn", "Emilien", "Andre", "Radio Gol",
-)  # fmt: skip
-INSTRUCT_VOICES: tuple[str, ...] = (
-    "Cherry", "Serena", "Ethan", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Nofish",
-    "Bella", "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Elias",
-    "Arthur", "Nini", "Seren", "Pip", "Stella",
-)  # fmt: skip
-LEGACY_VOICES: tuple[str, ...] = (
-    "Cherry", "Serena", "Ethan", "Chelsie", "Dylan", "Jada", "Sunny",
-)  # fmt: skip
+# The vendor's models, voices, formats and rates are stated once, in the client's catalogue: both
+# copy the same documentation, and a hand-kept second copy only drifts. What the emulator adds is
+# behaviour (custom voice ids, usage units, validation), defined here and in the server.
+ALL_FORMATS: tuple[str, ...] = tuple(Format)
+ALL_SAMPLE_RATES: tuple[int, ...] = ModelInfo("", ()).sample_rates
+LANGUAGE_TYPES: tuple[str, ...] = (AUTO_LANGUAGE_TYPE, *CATALOGUE_LANGUAGES.values())
+# The prefix of the voice ids the vc/vd models speak (the ids the voices API creates).
+_CUSTOM_VOICE_PREFIXES: dict[str, str] = {"-vc-": "qwen-tts-vc-", "-vd-": "qwen-tts-vd-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +61,7 @@ class ModelSpec:
     `usage` is what `response.done` reports: billed characters, or tokens for `qwen-tts-realtime`.
     """
 
-    voices: tuple[str, ...] = FLASH_VOICES
+    voices: tuple[str, ...] = MODELS[DEFAULT_MODEL].voices
     voice_prefixes: tuple[str, ...] = ()
     instructions: bool = False
     tunable: bool = True
@@ -97,27 +78,21 @@ class ModelSpec:
 
 def default_models() -> dict[str, ModelSpec]:
     """Return the model catalogue of PROTOCOL.md, keyed by model name."""
-    flash = ModelSpec()
-    instruct = ModelSpec(voices=INSTRUCT_VOICES, instructions=True)
-    legacy = ModelSpec(
-        voices=LEGACY_VOICES,
-        tunable=False,
-        formats=("pcm",),
-        sample_rates=(24000,),
-        usage="tokens",
+    return {name: _spec(model) for name, model in MODELS.items()}
+
+
+def _spec(model: ModelInfo) -> ModelSpec:
+    prefixes = tuple(p for marker, p in _CUSTOM_VOICE_PREFIXES.items() if marker in model.name)
+    return ModelSpec(
+        voices=model.voices,
+        voice_prefixes=prefixes,
+        instructions=model.instructions,
+        tunable=model.prosody,
+        formats=tuple(model.formats),
+        sample_rates=model.sample_rates,
+        # qwen-tts-realtime (and its snapshots) report tokens; the qwen3 models characters.
+        usage="tokens" if model.name.startswith("qwen-tts-") else "characters",
     )
-    return {
-        "qwen3-tts-flash-realtime": flash,
-        "qwen3-tts-flash-realtime-2025-11-27": flash,
-        "qwen3-tts-flash-realtime-2025-09-18": ModelSpec(voices=GUIDE_VOICES),
-        "qwen3-tts-instruct-flash-realtime": instruct,
-        "qwen3-tts-instruct-flash-realtime-2026-01-22": instruct,
-        "qwen3-tts-vc-realtime-2026-01-15": ModelSpec(voices=(), voice_prefixes=("qwen-tts-vc-",)),
-        "qwen3-tts-vd-realtime-2026-01-15": ModelSpec(voices=(), voice_prefixes=("qwen-tts-vd-",)),
-        "qwen-tts-realtime": legacy,
-        "qwen-tts-realtime-latest": legacy,
-        "qwen-tts-realtime-2025-07-15": legacy,
-    }
 
 
 @dataclass(slots=True)

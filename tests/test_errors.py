@@ -21,6 +21,7 @@ from custom_components.qwen_tts_realtime.realtime import (
     RealtimeError,
     ResponseTimeoutError,
     ServiceError,
+    TimeoutStage,
 )
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
@@ -52,8 +53,16 @@ ERRORS: dict[str, tuple[RealtimeError, str, type[HomeAssistantError]]] = {
         HomeAssistantError,
     ),
     "service": (ServiceError("InternalError", "oops"), "service_error", HomeAssistantError),
-    "connect_timeout": (ResponseTimeoutError("connect", 10), "connect_timeout", HomeAssistantError),
-    "audio_timeout": (ResponseTimeoutError("audio", 10), "audio_timeout", HomeAssistantError),
+    "connect_timeout": (
+        ResponseTimeoutError(TimeoutStage.CONNECT, 10),
+        "connect_timeout",
+        HomeAssistantError,
+    ),
+    "audio_timeout": (
+        ResponseTimeoutError(TimeoutStage.AUDIO, 10),
+        "audio_timeout",
+        HomeAssistantError,
+    ),
     "rejected": (
         ConnectionClosedError("closed", session_accepted=False),
         "session_rejected",

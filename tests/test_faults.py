@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from functools import partial
 import logging
 
 from homeassistant.components import tts
@@ -14,7 +15,7 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.realtime import Timeouts
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
 from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
@@ -30,7 +31,10 @@ def cold_connections_and_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None
     """Every utterance opens its own socket under the test's scenario (no spare accepted earlier),
     and stalls are detected in a fraction of a second instead of the production 10-15 s."""
     monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.TIMEOUTS", SHORT_TIMEOUTS)
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.RealtimeClient",
+        partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
+    )
 
 
 def utterance_faults(*faults: Fault) -> Scenario:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 import json
 import tracemalloc
 from typing import Any
@@ -26,7 +27,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
-from custom_components.qwen_tts_realtime.realtime import Timeouts
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
 from custom_components.qwen_tts_realtime.realtime.limits import MAX_FRAME_BYTES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
@@ -46,7 +47,10 @@ MEMORY_BOUND = 16 * 1024 * 1024
 def cold_connections_and_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each utterance opens its own socket under the test's scenario; bounds are short."""
     monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.TIMEOUTS", SHORT_TIMEOUTS)
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.RealtimeClient",
+        partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
+    )
 
 
 def faults(*fault: Fault) -> Scenario:
@@ -197,8 +201,13 @@ async def test_a_whole_message_that_takes_too_long_is_given_up(
 ) -> None:
     # Audio arrives steadily (no silence bound fires) but the whole session outlasts its bound.
     monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.TIMEOUTS",
-        Timeouts(connect=2.0, first_audio=HANG_GUARD, audio=HANG_GUARD, synthesize=0.2),
+        "custom_components.qwen_tts_realtime.RealtimeClient",
+        partial(
+            RealtimeClient,
+            timeouts=Timeouts(
+                connect=2.0, first_audio=HANG_GUARD, audio=HANG_GUARD, synthesize=0.2
+            ),
+        ),
     )
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), realtime_factor=1.0)
     await setup_entry(hass, make_entry(emulator))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 import json
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -19,9 +22,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
-from qwen_tts_emulator import Emulator
+from custom_components.qwen_tts_realtime.realtime import Timeouts
+from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .conftest import API_KEY, make_entry, setup_entry
+from .helpers import eventually, stream_audio
 
 
 async def test_diagnostics_redact_the_key(
@@ -38,6 +43,29 @@ async def test_diagnostics_redact_the_key(
     assert diagnostics["profiles"][0]["data"]["voice"] == "Cherry"
 
 
+async def test_diagnostics_show_spares_timeouts_and_errors_by_type(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}), faults=[Fault("error", "after_update", code="InternalError")]
+    )
+    entry = make_entry(emulator)
+    await setup_entry(hass, entry)
+    with pytest.raises(HomeAssistantError):
+        await stream_audio(hass, "Hello.")
+    await eventually(lambda: entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime"))
+
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert diagnostics["runtime"] == {
+        "spare_ready": {"qwen3-tts-flash-realtime": True},
+        "timeouts": asdict(Timeouts()),
+        "errors": {"ServiceError": 1},
+        "skipped_frames": 0,
+    }
+    assert API_KEY not in json.dumps(diagnostics)
+
+
 async def test_retired_model_raises_a_repair_issue(hass: HomeAssistant, emulator: Emulator) -> None:
     entry = make_entry(emulator, model="qwen-tts-realtime", voice="Cherry")
     await setup_entry(hass, entry)
@@ -47,8 +75,7 @@ async def test_retired_model_raises_a_repair_issue(hass: HomeAssistant, emulator
 
     assert issue is not None
     assert issue.translation_key == "retired_model"
-    assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["replacement"] == "qwen3-tts-flash-realtime"
+    assert issue.is_fixable  # its fix flow names the replacement: tests/test_repairs.py
 
 
 async def test_repair_issue_goes_away_once_the_profile_is_fixed(

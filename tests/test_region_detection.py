@@ -28,7 +28,8 @@ from custom_components.qwen_tts_realtime.const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
-from custom_components.qwen_tts_realtime.realtime import REGION_ENDPOINTS, Region
+from custom_components.qwen_tts_realtime.realtime import Region
+from custom_components.qwen_tts_realtime.realtime.endpoints import REGION_ENDPOINTS
 from qwen_tts_emulator import Emulator, Scenario
 
 from .ha_fixtures import PROFILE, setup_entry

@@ -12,9 +12,7 @@ from .const import (
     CONF_MODEL,
     CONF_PRICE,
     DOMAIN,
-    SPARE_IDLE_TIMEOUT,
     SUBENTRY_TTS,
-    TIMEOUTS,
 )
 from .errors import CONNECT_ERROR_KEYS
 from .realtime import (
@@ -24,6 +22,7 @@ from .realtime import (
     RealtimeClient,
     RealtimeError,
 )
+from .realtime.limits import SPARE_IDLE_TIMEOUT
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
@@ -35,10 +34,7 @@ PLATFORMS = [Platform.SENSOR, Platform.TTS]
 async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
     """Check the endpoint and key with a handshake, then add the voice profiles."""
     client = RealtimeClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_API_KEY],
-        entry.data[CONF_ENDPOINT],
-        timeouts=TIMEOUTS,
+        async_get_clientsession(hass), entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
     )
     models = [
         subentry.data[CONF_MODEL]

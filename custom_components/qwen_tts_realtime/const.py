@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .realtime import Timeouts
+from .realtime import session_config as _service
 
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
@@ -24,10 +24,11 @@ CONF_PRICE: Final = "price_per_10k_characters"
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
-DEFAULT_SAMPLE_RATE: Final = 24000
-DEFAULT_SPEECH_RATE: Final = 1.0
-DEFAULT_VOLUME: Final = 50
-DEFAULT_PITCH_RATE: Final = 1.0
+# The service's defaults (stated in realtime/session_config.py), where the profile form starts.
+DEFAULT_SAMPLE_RATE: Final = _service.DEFAULT_SAMPLE_RATE
+DEFAULT_SPEECH_RATE: Final = _service.DEFAULT_SPEECH_RATE
+DEFAULT_VOLUME: Final = _service.DEFAULT_VOLUME
+DEFAULT_PITCH_RATE: Final = _service.DEFAULT_PITCH_RATE
 # The vendor's help on API keys, by the base of Home Assistant's language.
 API_KEY_URLS: Final = {
     "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
@@ -39,7 +40,3 @@ API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
 PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/model-pricing"
 # The vendor quotes prices per this many billed characters.
 PRICE_UNIT_CHARACTERS: Final = 10_000
-# Seconds to wait; the defaults and their reasons are in realtime/limits.py.
-TIMEOUTS: Final = Timeouts()
-# Seconds an idle spare connection is kept after the last utterance; 0 keeps none.
-SPARE_IDLE_TIMEOUT: Final = 60.0

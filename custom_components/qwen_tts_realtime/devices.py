@@ -6,7 +6,6 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import CONF_MODEL, DOMAIN
-from .realtime import model_info
 
 MANUFACTURER = "Alibaba Cloud Model Studio"
 
@@ -17,7 +16,7 @@ def profile_device(subentry: ConfigSubentry) -> DeviceInfo:
         identifiers={(DOMAIN, subentry.subentry_id)},
         name=subentry.title,
         manufacturer=MANUFACTURER,
-        model=model_info(subentry.data[CONF_MODEL]).name,
+        model=subentry.data[CONF_MODEL],
         entry_type=DeviceEntryType.SERVICE,
     )
 

@@ -22,6 +22,7 @@ from .realtime import (
     RealtimeError,
     ResponseTimeoutError,
     ServiceError,
+    TimeoutStage,
 )
 from .realtime.errors import (  # voice customisation (#14)
     BadAudioError,
@@ -78,11 +79,11 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
             return _error("unknown_voice", voice=voice, model=model, message=err.message)
         case ServiceError():
             return _error("service_error", code=err.code, message=err.message)
-        case ResponseTimeoutError(stage="connect"):
+        case ResponseTimeoutError(stage=TimeoutStage.CONNECT):
             return _error("connect_timeout", seconds=f"{err.seconds:g}")
-        case ResponseTimeoutError(stage="send"):
+        case ResponseTimeoutError(stage=TimeoutStage.SEND):
             return _error("send_timeout", seconds=f"{err.seconds:g}")
-        case ResponseTimeoutError(stage="synthesize"):
+        case ResponseTimeoutError(stage=TimeoutStage.SYNTHESIZE):
             return _error("synthesize_timeout", seconds=f"{err.seconds:g}")
         case ResponseTimeoutError():
             return _error("audio_timeout", seconds=f"{err.seconds:g}")

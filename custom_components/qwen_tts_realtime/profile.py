@@ -27,7 +27,7 @@ from .const import (
     DEFAULT_SAMPLE_RATE,
     DOMAIN,
 )
-from .realtime import ModelInfo, SessionConfig, language_type, model_info
+from .realtime import Format, ModelInfo, SessionConfig, language_type
 
 # Home Assistant's name for the option (homeassistant.components.tts has the constant only from
 # 2026.9; this integration supports 2026.3, and a caller on an older release never sends it).
@@ -48,9 +48,8 @@ _CONVERSION_OPTIONS = PREFERRED_OPTIONS[1:]
 _HA_DEFAULT_FORMAT = "mp3"  # what Home Assistant produces when a caller names no format
 
 
-def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
+def default_options(model: ModelInfo, profile: Mapping[str, Any]) -> dict[str, Any]:
     """Return every profile setting that changes the audio, so it is part of the cache key."""
-    model = model_info(profile[CONF_MODEL])
     options: dict[str, Any] = {
         CONF_MODEL: model.name,
         ATTR_VOICE: profile[CONF_VOICE],
@@ -63,24 +62,24 @@ def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-def session_config(
-    language: str, options: Mapping[str, Any], *, encoded: bool = True
+def utterance_config(
+    model: ModelInfo, language: str, options: Mapping[str, Any], *, encoded: bool = True
 ) -> SessionConfig:
-    """Build the session settings of one utterance from merged options.
+    """Build the session settings of one utterance of the profile's `model` from merged options.
 
     A `preferred_sample_rate` the model can produce is asked of the service directly, so Home
     Assistant never resamples. When the caller wants mp3 (Home Assistant's default) and nothing
     else that would make Home Assistant run ffmpeg anyway, the service encodes the mp3 itself:
     Home Assistant's ffmpeg step delays the first audio by hundreds of milliseconds.
     """
-    model = model_info(str(options[CONF_MODEL]))
     sample_rate = _sample_rate(model, options)
     wants_mp3 = options.get(ATTR_PREFERRED_FORMAT, _HA_DEFAULT_FORMAT) == "mp3" and not any(
         options.get(key) is not None for key in _CONVERSION_OPTIONS
     )
+    mp3 = encoded and wants_mp3 and Format.MP3 in model.formats
     return SessionConfig(
-        model=model.name,
-        response_format="mp3" if encoded and wants_mp3 and "mp3" in model.formats else "pcm",
+        model=model,
+        response_format=Format.MP3 if mp3 else Format.PCM,
         voice=_text(options, ATTR_VOICE) or "",
         language_type=language_type(language),
         sample_rate=sample_rate,

@@ -16,15 +16,17 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .devices import profile_device
 from .errors import raise_no_audio, translate_error
-from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, session_config
+from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, utterance_config
 from .realtime import (
     AccountError,
     AuthenticationError,
+    Format,
     RealtimeError,
     SessionConfig,
     VoiceInfo,
@@ -82,7 +84,7 @@ class QwenTTSEntity(TextToSpeechEntity):
             language if language in self._attr_supported_languages else self._model.languages[0]
         )
         self._attr_supported_options = [*CALL_OPTIONS, *PREFERRED_OPTIONS]
-        self._attr_default_options = default_options(subentry.data)
+        self._attr_default_options = default_options(self._model, subentry.data)
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -131,15 +133,15 @@ class QwenTTSEntity(TextToSpeechEntity):
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
-        config = session_config(request.language, request.options, encoded=True)
+        config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
         try:
             audio = self._entry.runtime_data.client.stream(
                 config, usage.follow(request.message_gen), on_usage=usage.on_usage
             )
         except RealtimeError as err:
-            raise translate_error(err, model=config.model, voice=config.voice) from None
-        extension = "mp3" if config.response_format == "mp3" else "wav"
+            raise self._failed(err, config) from None
+        extension = "mp3" if config.response_format is Format.MP3 else "wav"
         return TTSAudioResponse(extension, self._audio(config, audio, usage))
 
     @override
@@ -147,7 +149,7 @@ class QwenTTSEntity(TextToSpeechEntity):
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
         """Synthesize a whole message in one commit and return a complete WAV."""
-        config = session_config(language, options, encoded=False)
+        config = utterance_config(self._model, language, options, encoded=False)
         usage = UtteranceUsage()
         usage.add_text(message)
         try:
@@ -155,7 +157,7 @@ class QwenTTSEntity(TextToSpeechEntity):
                 config, message, on_usage=usage.on_usage
             )
         except RealtimeError as err:
-            raise translate_error(err, model=config.model, voice=config.voice) from None
+            raise self._failed(err, config) from None
         wav = b"".join([chunk async for chunk in self._audio(config, audio, usage)])
         return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
 
@@ -187,7 +189,9 @@ class QwenTTSEntity(TextToSpeechEntity):
         failure: RealtimeError | None = None
         async with aclosing(audio):
             output = (
-                wav_stream(audio, config.sample_rate) if config.response_format == "pcm" else audio
+                wav_stream(audio, config.sample_rate)
+                if config.response_format is Format.PCM
+                else audio
             )
             async with aclosing(output):
                 try:
@@ -201,7 +205,12 @@ class QwenTTSEntity(TextToSpeechEntity):
                 self._entry.async_start_reauth(self.hass)
             elif isinstance(failure, AccountError):
                 async_report_account_error(self.hass, self._entry.entry_id, failure)
-            raise translate_error(failure, model=config.model, voice=config.voice)
+            raise self._failed(failure, config)
         if not produced:
             raise_no_audio()
         async_clear_account_error(self.hass, self._entry.entry_id)
+
+    def _failed(self, err: RealtimeError, config: SessionConfig) -> HomeAssistantError:
+        """Count a failed utterance for diagnostics; return the error the user gets."""
+        self._entry.runtime_data.errors[type(err).__name__] += 1
+        return translate_error(err, model=self._model.name, voice=config.voice)

@@ -5,7 +5,8 @@ Kept apart from __init__ so that any module can name the entry type without impo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -15,10 +16,14 @@ from .usage import UsageTracker
 
 @dataclass(slots=True)
 class QwenTTSData:
-    """The entry's client (shared by its voice profiles) and its usage counters."""
+    """The entry's client (shared by its voice profiles) and its usage counters.
+
+    `errors` counts failed utterances by client error type since the entry was set up.
+    """
 
     client: RealtimeClient
     usage: UsageTracker
+    errors: Counter[str] = field(default_factory=Counter)
 
 
 type QwenTTSConfigEntry = ConfigEntry[QwenTTSData]

@@ -10,9 +10,9 @@ from homeassistant.const import CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_MODEL, CONF_VOICE, TIMEOUTS
+from .const import CONF_MODEL, CONF_VOICE
 from .errors import connect_form_error
-from .profile import default_options, session_config
+from .profile import default_options, utterance_config
 from .realtime import (
     AccountError,
     AuthenticationError,
@@ -41,10 +41,12 @@ async def check_voice(
     so the first chunk ends the check and the rest is discarded. A voice the flow has just created
     or listed from the account is proven already: the flow does not call this for it.
     """
-    if profile[CONF_VOICE] in model_info(profile[CONF_MODEL]).voices:
+    model = model_info(profile[CONF_MODEL])
+    if profile[CONF_VOICE] in model.voices:
         return {}
-    config = session_config(profile.get(CONF_LANGUAGE, ""), default_options(profile), encoded=False)
-    client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint, timeouts=TIMEOUTS)
+    options = default_options(model, profile)
+    config = utterance_config(model, profile.get(CONF_LANGUAGE, ""), options, encoded=False)
+    client = RealtimeClient(async_get_clientsession(hass), api_key, endpoint)
     try:
         async with aclosing(client.synthesize(config, VOICE_CHECK_TEXT)) as audio:
             async for _ in audio:

@@ -14,6 +14,7 @@ from custom_components.qwen_tts_realtime.realtime import (
     DEFAULT_VOICE,
     RealtimeClient,
     SessionConfig,
+    model_info,
 )
 
 from .probes import Target
@@ -55,7 +56,7 @@ async def handshakes(http: aiohttp.ClientSession, target: Target, timing: Timing
 async def _first_audio(client: RealtimeClient) -> float:
     """Seconds from asking for speech to its first audio; the rest is read to the end."""
     loop = asyncio.get_running_loop()
-    config = SessionConfig(model=DEFAULT_MODEL, voice=DEFAULT_VOICE)
+    config = SessionConfig(model=model_info(DEFAULT_MODEL), voice=DEFAULT_VOICE)
     started = loop.time()
     first: float | None = None
     async for _ in client.synthesize(config, TIMING_TEXT):

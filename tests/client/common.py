@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig
+from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig, model_info
 from qwen_tts_emulator import SessionRecord
 
 KEY = "sk-client-test-0123456789"
@@ -13,7 +13,7 @@ KEYS = frozenset({KEY})
 MODEL = "qwen3-tts-flash-realtime"
 INSTRUCT_MODEL = "qwen3-tts-instruct-flash-realtime"
 LEGACY_MODEL = "qwen-tts-realtime"
-CONFIG = SessionConfig(model=MODEL, voice="Cherry")
+CONFIG = SessionConfig(model=model_info(MODEL), voice="Cherry")
 TWO_SENTENCES = "The first sentence. The second sentence."
 
 
@@ -44,10 +44,11 @@ def session_update(record: SessionRecord) -> dict[str, Any]:
 
 
 def config(**changes: Any) -> SessionConfig:
-    """Return the default test config with `changes`."""
+    """Return the default test config with `changes` (a `model` by name)."""
     values: dict[str, Any] = {"model": MODEL, "voice": "Cherry", **changes}
+    model = model_info(values.pop("model"))
     mode = values.pop("mode", Mode.COMMIT)
-    return SessionConfig(mode=mode, **values)
+    return SessionConfig(model=model, mode=mode, **values)
 
 
 async def collect_into(audio: AsyncGenerator[bytes], received: list[bytes]) -> None:

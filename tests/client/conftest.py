@@ -65,12 +65,9 @@ async def make_client(
         key: str = KEY,
         *,
         endpoint: str | None = None,
-        workspace: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> RealtimeClient:
-        client = RealtimeClient(
-            http, key, endpoint or emulator.url, workspace=workspace, timeouts=timeouts
-        )
+        client = RealtimeClient(http, key, endpoint or emulator.url, timeouts=timeouts)
         clients.append(client)
         return client
 

@@ -8,11 +8,11 @@ from custom_components.qwen_tts_realtime.realtime import (
     DEFAULT_MODEL,
     MODELS,
     SELECTABLE_MODELS,
-    VOICES,
     language_type,
     model_info,
     voices_for,
 )
+from custom_components.qwen_tts_realtime.realtime.catalog import VOICES
 
 
 @pytest.mark.parametrize(

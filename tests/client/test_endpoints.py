@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
-    REGION_ENDPOINTS,
     InvalidEndpointError,
     RealtimeClient,
     Region,
@@ -13,7 +12,7 @@ from custom_components.qwen_tts_realtime.realtime import (
     is_loopback,
     normalize_endpoint,
 )
-from custom_components.qwen_tts_realtime.realtime.endpoints import realtime_url
+from custom_components.qwen_tts_realtime.realtime.endpoints import REGION_ENDPOINTS, realtime_url
 from qwen_tts_emulator import Emulator, Scenario
 
 from .common import CONFIG, KEY, KEYS, MODEL, speak
@@ -137,15 +136,6 @@ async def test_handshake_sends_bearer_key_and_model(
     assert record.model == MODEL
     assert record.header("X-DashScope-WorkSpace") is None
     assert emulator.open_connections == 0
-
-
-async def test_workspace_travels_as_header(emulator: Emulator, make_client: ClientFactory) -> None:
-    emulator.scenario = Scenario(api_keys=KEYS)
-
-    await speak(make_client(workspace="ws-1234").synthesize(CONFIG, "Hello."))
-    await emulator.wait_idle()
-
-    assert emulator.sessions[0].header("X-DashScope-WorkSpace") == "ws-1234"
 
 
 async def test_check_opens_and_closes_one_socket(

@@ -11,6 +11,7 @@ import pytest
 from custom_components.qwen_tts_realtime.realtime import (
     AuthenticationError,
     EmptyTextError,
+    Format,
     IncompleteAudioError,
     InvalidOptionError,
     RealtimeClient,
@@ -90,7 +91,7 @@ async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator
         conn = await Connection.open(
             http, f"{emulator.url}?model={MODEL}", {"Authorization": f"Bearer {KEY}"}, timeouts
         )
-        meter = AudioMeter("pcm", 24000)
+        meter = AudioMeter(Format.PCM, 24000)
 
         async def send_slowly() -> None:
             await conn.send("session.update", session={"mode": "commit"})

@@ -111,7 +111,7 @@ async def test_client_joins_mp3_responses_whose_deltas_split_the_id3_header(
 ) -> None:
     emulator.scenario = Scenario(api_keys=KEYS, delta_bytes=7)  # "ID3" + 4 bytes, then the rest
     sentences = ["Hi there.", "Bye now."]
-    mp3 = config(response_format="mp3", bit_rate=32)
+    mp3 = config(response_format="mp3")
 
     audio = await speak(client.stream(mp3, chunks(" ".join(sentences))))
 

@@ -20,7 +20,6 @@ from .common import (
     INSTRUCT_MODEL,
     KEYS,
     LEGACY_MODEL,
-    MODEL,
     chunks,
     config,
     session_update,
@@ -37,7 +36,6 @@ async def test_every_field_reaches_the_service(emulator: Emulator, client: Realt
         speech_rate=1.5,
         volume=80,
         pitch_rate=0.75,
-        bit_rate=64,
     )
 
     await speak(client.synthesize(settings, "Hallo."))
@@ -52,7 +50,6 @@ async def test_every_field_reaches_the_service(emulator: Emulator, client: Realt
         "speech_rate": 1.5,
         "volume": 80,
         "pitch_rate": 0.75,
-        "bit_rate": 64,
     }
     assert emulator.sessions[0].config["sample_rate"] == 16000
 
@@ -61,16 +58,13 @@ async def test_instructions_reach_an_instruct_model(
     emulator: Emulator, client: RealtimeClient
 ) -> None:
     emulator.scenario = Scenario(api_keys=KEYS)
-    settings = config(
-        model=INSTRUCT_MODEL, instructions="Speak slowly and warmly.", optimize_instructions=True
-    )
+    settings = config(model=INSTRUCT_MODEL, instructions="Speak slowly and warmly.")
 
     await speak(client.synthesize(settings, "Good night."))
     await emulator.wait_idle()
 
     sent = session_update(emulator.sessions[0])
     assert sent["instructions"] == "Speak slowly and warmly."
-    assert sent["optimize_instructions"] is True
     assert emulator.sessions[0].config["instructions"] == "Speak slowly and warmly."
 
 
@@ -91,17 +85,17 @@ async def test_unset_fields_are_not_sent(emulator: Emulator, client: RealtimeCli
 
 def test_fields_a_model_lacks_are_left_out_of_the_session() -> None:
     settings = SessionConfig(
-        model=LEGACY_MODEL, voice="Cherry", speech_rate=1.2, instructions="Whisper."
+        model=model_info(LEGACY_MODEL), voice="Cherry", speech_rate=1.2, instructions="Whisper."
     )
 
-    session = settings.to_session(model_info(LEGACY_MODEL))
+    session = settings.to_session()
 
     assert "speech_rate" not in session
     assert "instructions" not in session
 
 
 def test_instructions_are_left_out_for_a_model_without_them() -> None:
-    session = config(instructions="Whisper.").to_session(model_info(MODEL))
+    session = config(instructions="Whisper.").to_session()
 
     assert "instructions" not in session
 
@@ -112,7 +106,6 @@ def test_instructions_are_left_out_for_a_model_without_them() -> None:
         ({"speech_rate": 1.2}, "speech_rate"),
         ({"volume": 60}, "volume"),
         ({"pitch_rate": 0.9}, "pitch_rate"),
-        ({"bit_rate": 64}, "bit_rate"),
         ({"sample_rate": 16000}, "sample_rate"),
         ({"response_format": "mp3"}, "response_format"),
     ],
@@ -152,8 +145,6 @@ async def test_instructions_refused_for_a_model_without_them(
         ({"pitch_rate": 2.5}, "pitch_rate", (0.5, 2.0)),
         ({"volume": -1}, "volume", (0, 100)),
         ({"volume": 101}, "volume", (0, 100)),
-        ({"bit_rate": 5}, "bit_rate", (6, 510)),
-        ({"bit_rate": 511}, "bit_rate", (6, 510)),
     ],
 )
 async def test_value_out_of_range_is_refused_before_connecting(
@@ -181,12 +172,10 @@ async def test_value_out_of_range_is_refused_before_connecting(
         ({"response_format": "flac"}, "response_format"),
         ({"sample_rate": 44100}, "sample_rate"),
         ({"volume": 50.5}, "volume"),
-        ({"bit_rate": 64.2}, "bit_rate"),
         ({"speech_rate": math.nan}, "speech_rate"),
         ({"speech_rate": True}, "speech_rate"),
         ({"pitch_rate": "fast"}, "pitch_rate"),
         ({"model": INSTRUCT_MODEL, "instructions": "x" * 1601}, "instructions"),
-        ({"model": INSTRUCT_MODEL, "optimize_instructions": True}, "optimize_instructions"),
     ],
 )
 async def test_malformed_value_is_refused_before_connecting(
@@ -204,8 +193,8 @@ async def test_malformed_value_is_refused_before_connecting(
 @pytest.mark.parametrize(
     "changes",
     [
-        {"speech_rate": 0.5, "pitch_rate": 2.0, "volume": 0, "bit_rate": 510},
-        {"speech_rate": 2.0, "pitch_rate": 0.5, "volume": 100, "bit_rate": 6},
+        {"speech_rate": 0.5, "pitch_rate": 2.0, "volume": 0},
+        {"speech_rate": 2.0, "pitch_rate": 0.5, "volume": 100},
         {"language_type": "Auto"},
         {"model": INSTRUCT_MODEL, "instructions": "x" * 1600},
     ],
@@ -213,7 +202,7 @@ async def test_malformed_value_is_refused_before_connecting(
 def test_bounds_themselves_are_accepted(changes: dict[str, Any]) -> None:
     settings = config(**changes)
 
-    settings.validate(model_info(settings.model))
+    settings.validate()
 
 
 def test_with_mode_returns_a_copy() -> None:

@@ -17,15 +17,17 @@ from custom_components.qwen_tts_realtime.realtime import (
     RateLimitError,
     RealtimeError,
     ResponseTimeoutError,
-    VoiceApiResponseError,
     VoiceApiUnavailableError,
     VoiceNotFoundError,
     VoicesClient,
-    VoiceServiceError,
     VoiceStorageFullError,
     voices_api,
 )
 from custom_components.qwen_tts_realtime.realtime.endpoints import customization_url
+from custom_components.qwen_tts_realtime.realtime.errors import (
+    VoiceApiResponseError,
+    VoiceServiceError,
+)
 from qwen_tts_emulator import Emulator
 from tests.recordings import recording
 

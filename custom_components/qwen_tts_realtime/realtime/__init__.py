@@ -1,6 +1,11 @@
 """Async client for Alibaba Cloud Model Studio's Qwen-TTS Realtime WebSocket API.
 
-Free of Home Assistant imports: it needs only aiohttp and yarl.
+A layer of the integration, not a library: it holds what the integration (and its scripts,
+benchmarks and emulator) use, and nothing else; it is not published, so no requirement or
+version of its own. It is kept free of Home Assistant imports (it needs only aiohttp and yarl)
+so that the protocol can be read, tested and benchmarked apart from Home Assistant's glue;
+tests/client/test_independence.py enforces that. The names below are what the integration
+imports; tests reach anything else through the submodules.
 """
 
 from .catalog import (
@@ -9,7 +14,7 @@ from .catalog import (
     LANGUAGE_TYPES,
     MODELS,
     SELECTABLE_MODELS,
-    VOICES,
+    Format,
     ModelInfo,
     VoiceInfo,
     language_type,
@@ -17,7 +22,7 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .endpoints import REGION_ENDPOINTS, Region, endpoint_for, is_loopback, normalize_endpoint
+from .endpoints import Region, endpoint_for, is_loopback, normalize_endpoint
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -35,10 +40,9 @@ from .errors import (
     RealtimeError,
     ResponseTimeoutError,
     ServiceError,
-    VoiceApiResponseError,
+    TimeoutStage,
     VoiceApiUnavailableError,
     VoiceNotFoundError,
-    VoiceServiceError,
     VoiceStorageFullError,
 )
 from .limits import Timeouts
@@ -47,7 +51,6 @@ from .voices_api import (
     ClonedVoice,
     CustomVoice,
     DesignedVoice,
-    PreviewAudio,
     VoiceKind,
     VoicesClient,
     kind_of_model,
@@ -60,9 +63,7 @@ __all__ = [
     "DEFAULT_VOICE",
     "LANGUAGE_TYPES",
     "MODELS",
-    "REGION_ENDPOINTS",
     "SELECTABLE_MODELS",
-    "VOICES",
     "AccountError",
     "AudioLimitError",
     "AuthenticationError",
@@ -74,12 +75,12 @@ __all__ = [
     "CustomVoice",
     "DesignedVoice",
     "EmptyTextError",
+    "Format",
     "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
     "Mode",
     "ModelInfo",
-    "PreviewAudio",
     "ProtocolError",
     "RateLimitError",
     "RealtimeClient",
@@ -88,13 +89,12 @@ __all__ = [
     "ResponseTimeoutError",
     "ServiceError",
     "SessionConfig",
+    "TimeoutStage",
     "Timeouts",
-    "VoiceApiResponseError",
     "VoiceApiUnavailableError",
     "VoiceInfo",
     "VoiceKind",
     "VoiceNotFoundError",
-    "VoiceServiceError",
     "VoiceStorageFullError",
     "VoicesClient",
     "endpoint_for",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Final
 
 # The service's `language_type` values keyed by Home Assistant language code.
@@ -55,6 +56,15 @@ class VoiceInfo:
         return f"{name}{'：' if zh else ' – '}{self.description.in_language(language)}"
 
 
+class Format(StrEnum):
+    """The audio formats of the protocol's `response_format`."""
+
+    PCM = "pcm"
+    WAV = "wav"
+    MP3 = "mp3"
+    OPUS = "opus"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What a model accepts; fields it does not support are never sent to it."""
@@ -64,7 +74,7 @@ class ModelInfo:
     languages: tuple[str, ...] = ALL_LANGUAGES
     instructions: bool = False
     prosody: bool = True  # speech_rate, volume and pitch_rate
-    formats: tuple[str, ...] = ("pcm", "wav", "mp3", "opus")
+    formats: tuple[Format, ...] = tuple(Format)
     sample_rates: tuple[int, ...] = (8000, 16000, 24000, 48000)
     custom_voices_only: bool = False  # voice cloning / voice design models
     retired_on: date | None = None
@@ -218,7 +228,7 @@ DEFAULT_VOICE: Final = "Cherry"
 
 def _legacy(name: str) -> ModelInfo:
     return ModelInfo(
-        name, _LEGACY, languages=("zh", "en"), prosody=False, formats=("pcm",),
+        name, _LEGACY, languages=("zh", "en"), prosody=False, formats=(Format.PCM,),
         sample_rates=(24000,), retired_on=_LEGACY_RETIRED, replacement=DEFAULT_MODEL,
     )  # fmt: skip
 

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from .catalog import DEFAULT_MODEL, model_info
+from .catalog import DEFAULT_MODEL
 from .connection import Connection, UsageCallback
 from .endpoints import normalize_endpoint, realtime_url
 from .errors import (
@@ -20,8 +20,9 @@ from .errors import (
     EmptyTextError,
     RealtimeError,
     ResponseTimeoutError,
+    TimeoutStage,
 )
-from .limits import AudioMeter, Timeouts
+from .limits import SPARE_IDLE_TIMEOUT, AudioMeter, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
 from .warm import SparePool
@@ -33,7 +34,7 @@ RETRY_DELAY: Final = 0.25
 def _is_retryable(err: RealtimeError) -> bool:
     """Only failures to reach the service are retried; what it said about the request is not."""
     if isinstance(err, ResponseTimeoutError):
-        return err.stage == "connect"
+        return err.stage is TimeoutStage.CONNECT
     if isinstance(err, ConnectError):
         return err.status is None or err.status >= 500
     return isinstance(err, ConnectionClosedError)
@@ -57,14 +58,11 @@ class RealtimeClient:
         api_key: str,
         endpoint: str,
         *,
-        workspace: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        if workspace:
-            self._headers["X-DashScope-WorkSpace"] = workspace
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self._spares = SparePool(self._connect)
@@ -74,7 +72,7 @@ class RealtimeClient:
         """Return the normalized endpoint URL (never holds the key)."""
         return self._endpoint
 
-    def keep_warm(self, models: Iterable[str], idle_timeout: float = 60.0) -> None:
+    def keep_warm(self, models: Iterable[str], idle_timeout: float = SPARE_IDLE_TIMEOUT) -> None:
         """Keep a spare, already connected socket for each of `models`.
 
         Call from the event loop. The next utterance of such a model takes the spare and skips
@@ -193,10 +191,11 @@ class RealtimeClient:
         on_usage: UsageCallback | None,
         deadline: float | None,
     ) -> AsyncGenerator[bytes]:
-        conn = await self._spares.claim(config.model) if attempt.use_spare else None
+        model = config.model.name
+        conn = await self._spares.claim(model) if attempt.use_spare else None
         attempt.from_spare = conn is not None
         if conn is None:
-            conn = await self._connect(config.model)
+            conn = await self._connect(model)
         meter = AudioMeter(config.response_format, config.sample_rate)
         if deadline is not None:
             conn.end_by(deadline)
@@ -219,9 +218,8 @@ class RealtimeClient:
 
 def _session_settings(config: SessionConfig) -> dict[str, object]:
     """Return the `session` of `session.update`; raise `InvalidOptionError` for a bad option."""
-    model = model_info(config.model)
-    config.validate(model)
-    return config.to_session(model)
+    config.validate()
+    return config.to_session()
 
 
 async def _send_input(

@@ -9,8 +9,6 @@ socket may get `session.created` and nothing else, and nothing it got is ever yi
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from collections.abc import AsyncGenerator, Callable, Mapping
 import contextlib
 import json
@@ -20,33 +18,32 @@ import uuid
 
 import aiohttp
 
+from .catalog import Format
+from .deadlines import SessionDeadlines
 from .errors import (
-    AccountError,
-    AuthenticationError,
-    ConnectionClosedError,
-    IncompleteAudioError,
     ProtocolError,
     RealtimeError,
     ResponseTimeoutError,
-    ServiceError,
+    TimeoutStage,
     error_from_close,
     error_from_connect_failure,
     error_from_event,
     error_from_send_failure,
 )
-from .limits import (
-    IDLE_FRAMES,
-    MAX_BAD_FRAMES,
-    MAX_FRAME_BYTES,
-    READ_AHEAD_FRAMES,
-    AudioMeter,
-    Timeouts,
+from .frames import (
+    DATA_TYPES,
+    check_finished,
+    completed_usage,
+    decode_delta,
+    idle_frame_error,
+    parse,
+    too_big,
 )
+from .limits import MAX_BAD_FRAMES, MAX_FRAME_BYTES, READ_AHEAD_FRAMES, AudioMeter, Timeouts
 from .mp3 import Mp3Joiner
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSE_TIMEOUT: Final = 1.0
-_DATA_TYPES: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
 type UsageCallback = Callable[[int | None], None]
 
 
@@ -63,14 +60,7 @@ class Connection:
         self._started = False  # session.update sent: frames from now on belong to the session
         self._finish_sent = False
         self._waiter: asyncio.Timeout | None = None
-        # Deadlines, and the seconds spent waiting since input was complete: since the last
-        # audio (`_gap`) and since the first (`_starved`), against the seconds of audio heard.
-        self._accept_by: float | None = None
-        self._end_by: float | None = None
-        self._input_done_at: float | None = None
-        self._got_audio = False
-        self._anchored = False
-        self._gap = self._starved = self._heard = 0.0
+        self._deadlines = SessionDeadlines(timeouts)
         self.session_accepted = False
         self.bad_frames = 0  # undecodable frames skipped
         self._reader = self._loop.create_task(self._read(), name="qwen_tts_reader")
@@ -135,12 +125,12 @@ class Connection:
             msg = await self._ws.receive()
             if not self._started:
                 idle += 1
-                if (error := _idle_frame_error(msg, idle)) is None:
+                if (error := idle_frame_error(msg, idle)) is None:
                     continue
                 self._lose(error)
                 return
             await self._frames.put(msg)
-            if msg.type not in _DATA_TYPES:
+            if msg.type not in DATA_TYPES:
                 return
 
     def _lose(self, error: BaseException) -> None:
@@ -163,7 +153,7 @@ class Connection:
         event = {"event_id": f"event_{uuid.uuid4().hex}", "type": event_type, **fields}
         if event_type == "session.update":
             self._started = True
-            self._accept_by = self._loop.time() + self._timeouts.connect
+            self._deadlines.session_update_sent(self._loop.time())
         elif event_type == "session.finish":
             self._finish_sent = True  # before it can be answered
         failure: RealtimeError | None = None
@@ -171,7 +161,7 @@ class Connection:
             async with asyncio.timeout(self._timeouts.send):
                 await self._ws.send_str(json.dumps(event, ensure_ascii=False))
         except TimeoutError:
-            failure = ResponseTimeoutError("send", self._timeouts.send)
+            failure = ResponseTimeoutError(TimeoutStage.SEND, self._timeouts.send)
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
             failure = error_from_send_failure(err, session_accepted=self.session_accepted)
         if failure is not None:
@@ -179,12 +169,12 @@ class Connection:
 
     def mark_input_done(self) -> None:
         """Start the audio timers: from now on the service owes us audio."""
-        self._input_done_at = self._loop.time()
+        self._deadlines.input_done(self._loop.time())
         self._wake()
 
     def end_by(self, deadline: float) -> None:
         """Fail the session with a `synthesize` timeout unless it ends by loop time `deadline`."""
-        self._end_by = deadline
+        self._deadlines.end_by(deadline)
         self._wake()
 
     async def fail(self, error: BaseException) -> None:
@@ -208,7 +198,7 @@ class Connection:
     async def audio(
         self,
         meter: AudioMeter,
-        response_format: str = "pcm",
+        response_format: Format = Format.PCM,
         *,
         on_usage: UsageCallback | None = None,
     ) -> AsyncGenerator[bytes]:
@@ -219,8 +209,8 @@ class Connection:
         samples; mp3 responses are joined into one MPEG stream. `on_usage` gets each completed
         response's `usage.characters`.
         """
-        align = response_format == "pcm"
-        joiner = Mp3Joiner() if response_format == "mp3" else None
+        align = response_format == Format.PCM
+        joiner = Mp3Joiner() if response_format == Format.MP3 else None
         carry = b""
         open_responses = completed = 0
         while True:
@@ -229,8 +219,8 @@ class Connection:
                 continue
             event_type = event.get("type")
             if event_type == "response.audio.delta":
-                delta = _decode_delta(event)
-                self._heard_audio(meter.add(len(delta)))
+                delta = decode_delta(event)
+                self._deadlines.heard_audio(meter.add(len(delta)))
                 data = carry + (delta if joiner is None else joiner.feed(delta))
                 cut = len(data) - (len(data) % 2) if align else len(data)
                 carry = data[cut:]
@@ -241,7 +231,7 @@ class Connection:
             elif event_type == "response.created":
                 open_responses += 1
             elif event_type == "response.done":
-                characters = _completed_usage(event)
+                characters = completed_usage(event)
                 open_responses = max(0, open_responses - 1)
                 completed += 1
                 if on_usage is not None:
@@ -251,7 +241,7 @@ class Connection:
             elif event_type == "error":
                 raise error_from_event(event)
             elif event_type == "session.finished":
-                _check_finished(self._finish_sent, open_responses, completed)
+                check_finished(self._finish_sent, open_responses, completed)
                 if carry:
                     _LOGGER.debug("Dropping %d byte(s) of an incomplete sample", len(carry))
                 return
@@ -259,7 +249,7 @@ class Connection:
     def _decode(self, msg: aiohttp.WSMessage) -> dict[str, Any] | None:
         """Return the event of a frame; None for an undecodable one, skipped up to a bound."""
         try:
-            return _parse(msg)
+            return parse(msg)
         except ProtocolError as err:
             self.bad_frames += 1
             if self.bad_frames == 1:
@@ -267,13 +257,6 @@ class Connection:
             if self.bad_frames > MAX_BAD_FRAMES:
                 raise ProtocolError(f"more than {MAX_BAD_FRAMES} undecodable frames") from None
             return None
-
-    def _heard_audio(self, seconds: float) -> None:
-        self._got_audio = True
-        if self._input_done_at is not None:
-            self._anchored = True
-            self._heard += seconds
-            self._gap = 0.0
 
     async def _next(self) -> aiohttp.WSMessage:
         """Return the next data frame; raise for a failure, a close or an expired deadline."""
@@ -287,16 +270,16 @@ class Connection:
                 msg = await self._wait()
             if msg is None:
                 continue
-            if msg.type in _DATA_TYPES:
+            if msg.type in DATA_TYPES:
                 return msg
-            if msg.type == aiohttp.WSMsgType.ERROR and _too_big(msg.data):
+            if msg.type == aiohttp.WSMsgType.ERROR and too_big(msg.data):
                 raise ProtocolError(f"a frame larger than {MAX_FRAME_BYTES} bytes")
             raise error_from_close(msg, session_accepted=self.session_accepted)
 
     async def _wait(self) -> aiohttp.WSMessage | None:
         """Wait for a frame until the nearest deadline; None when woken up early."""
         start = self._loop.time()
-        deadline, expired = self._nearest_deadline(start)
+        deadline, expired = self._deadlines.nearest(start, session_accepted=self.session_accepted)
         if expired is not None and deadline is not None and deadline <= start:
             raise expired
         try:
@@ -306,109 +289,4 @@ class Connection:
             return None
         finally:
             self._waiter = None
-            if self._input_done_at is not None:
-                waited = self._loop.time() - max(start, self._input_done_at)
-                self._gap += waited
-                if self._anchored:
-                    self._starved += waited
-
-    def _nearest_deadline(self, now: float) -> tuple[float | None, RealtimeError | None]:
-        timeouts = self._timeouts
-        options: list[tuple[float, RealtimeError]] = []
-        if self._accept_by is not None and not self.session_accepted:
-            closed = ConnectionClosedError("no session.updated in time", session_accepted=False)
-            options.append((self._accept_by, closed))
-        if self._end_by is not None:
-            options.append((self._end_by, ResponseTimeoutError("synthesize", timeouts.synthesize)))
-        if self._input_done_at is not None:
-            if not self._got_audio:
-                limit, stage = timeouts.first_audio, "first_audio"
-                left = limit - self._gap
-            else:
-                limit, stage = timeouts.audio, "audio"
-                left = limit - self._gap
-                if self._anchored:  # audio must keep up with how long it plays
-                    left = min(left, limit + self._heard - self._starved)
-            options.append((now + left, ResponseTimeoutError(stage, limit)))
-        if not options:
-            return None, None
-        return min(options, key=lambda option: option[0])
-
-
-def _idle_frame_error(msg: aiohttp.WSMessage, count: int) -> RealtimeError | None:
-    """Return why a frame received before the session makes the socket unusable, if it does."""
-    if msg.type not in _DATA_TYPES:
-        return error_from_close(msg, session_accepted=False)
-    try:
-        event = _parse(msg)
-    except ProtocolError:
-        event = {}
-    if event.get("type") == "error":
-        error = error_from_event(event)
-        if isinstance(error, AuthenticationError | AccountError):
-            return error  # a fresh socket would get it too
-    elif event.get("type") == "session.created" and count <= IDLE_FRAMES:
-        return None
-    return ConnectionClosedError(
-        f"unexpected frame before the session: {event.get('type')!r}", session_accepted=False
-    )
-
-
-def _too_big(data: object) -> bool:
-    return (
-        isinstance(data, aiohttp.WebSocketError)
-        and data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
-    )
-
-
-def _parse(msg: aiohttp.WSMessage) -> dict[str, Any]:
-    if msg.type != aiohttp.WSMsgType.TEXT:
-        raise ProtocolError("unexpected binary frame")
-    try:
-        event = json.loads(msg.data)
-    except ValueError:
-        raise ProtocolError("frame is not JSON") from None
-    if not isinstance(event, dict):
-        raise ProtocolError("frame is not a JSON object")
-    return event
-
-
-def _decode_delta(event: Mapping[str, Any]) -> bytes:
-    """Return the audio of a delta; a broken one is an error, as the audio would have a hole."""
-    delta = event.get("delta")
-    if not isinstance(delta, str):
-        raise ProtocolError("audio delta without data")
-    try:
-        return base64.b64decode(delta, validate=True)
-    except binascii.Error, ValueError:
-        raise ProtocolError("audio delta is not base64") from None
-
-
-def _completed_usage(event: Mapping[str, Any]) -> int | None:
-    """Return `usage.characters` of a completed response; raise for any other status."""
-    response = event.get("response")
-    response = response if isinstance(response, Mapping) else {}
-    status = response.get("status")
-    if status == "failed":
-        details = response.get("status_details")
-        error = details.get("error") if isinstance(details, Mapping) else None
-        if isinstance(error, Mapping):
-            raise error_from_event({"error": error})
-        raise ServiceError("response_failed", "the service reported a failed response")
-    if status != "completed":
-        raise IncompleteAudioError(f"a response ended {status!r}")
-    usage = response.get("usage")
-    characters = usage.get("characters") if isinstance(usage, Mapping) else None
-    if isinstance(characters, int) and not isinstance(characters, bool) and characters >= 0:
-        return characters
-    return None
-
-
-def _check_finished(finish_sent: bool, open_responses: int, completed: int) -> None:
-    """Raise unless `session.finished` proves that the speech is complete."""
-    if not finish_sent:
-        raise IncompleteAudioError("session.finished before the end of the text")
-    if open_responses:
-        raise IncompleteAudioError("session.finished in the middle of a response")
-    if not completed:
-        raise IncompleteAudioError("session.finished without any response")
+            self._deadlines.waited(start, self._loop.time())

@@ -116,13 +116,22 @@ class ProtocolError(RealtimeError):
     """The service sent a frame this client cannot understand."""
 
 
+class TimeoutStage(StrEnum):
+    """Which of the `Timeouts` expired."""
+
+    CONNECT = "connect"
+    SEND = "send"  # the service stopped reading
+    FIRST_AUDIO = "first_audio"
+    AUDIO = "audio"  # silence, or audio slower than it plays
+    SYNTHESIZE = "synthesize"  # the whole session took too long
+    VOICE_REQUEST = "voice_request"  # a request of the voice customisation API
+
+
 class ResponseTimeoutError(RealtimeError):
     """A configured timeout expired."""
 
-    def __init__(self, stage: str, seconds: float) -> None:
+    def __init__(self, stage: TimeoutStage, seconds: float) -> None:
         super().__init__(f"no {stage} within {seconds:g} s")
-        # "connect", "first_audio", "audio" (silence, or audio slower than it plays), "send"
-        # (the service stopped reading) or "synthesize" (the whole session took too long).
         self.stage = stage
         self.seconds = seconds
 
@@ -148,7 +157,7 @@ def error_from_connect_failure(err: BaseException, connect_timeout: float) -> Re
     if isinstance(err, aiohttp.WSServerHandshakeError):
         return error_from_handshake(err.status, err.message)
     if isinstance(err, TimeoutError):
-        return ResponseTimeoutError("connect", connect_timeout)
+        return ResponseTimeoutError(TimeoutStage.CONNECT, connect_timeout)
     reason = _connect_reason(err)
     return ConnectError(f"cannot connect ({reason}): {type(err).__name__}", reason=reason)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from .catalog import Format
 from .errors import AudioLimitError
 from .session_config import BIT_RATE_RANGE
 
@@ -27,6 +28,9 @@ AUDIO_SECONDS_PER_CHARACTER: Final = 1.0
 AUDIO_SECONDS_FLOOR: Final = 30.0
 # Whatever the text: Home Assistant keeps a whole TTS result in memory (15 min at 24 kHz: 43 MB).
 MAX_AUDIO_SECONDS: Final = 900.0
+# Seconds an unused spare socket is kept open: long enough to cover a conversation's next reply,
+# short enough not to hold a socket (and the service's idle allowance) all day.
+SPARE_IDLE_TIMEOUT: Final = 60.0
 # Encoded audio (mp3, opus) has no fixed byte rate: the protocol's bit rate bounds give the most
 # and the least audio a number of bytes can hold.
 _MIN_ENCODED_BYTES_PER_SECOND: Final = BIT_RATE_RANGE[0] * 1000 // 8
@@ -54,8 +58,8 @@ class Timeouts:
 class AudioMeter:
     """Counts the audio of one utterance against a budget that grows with its text."""
 
-    def __init__(self, response_format: str, sample_rate: int) -> None:
-        pcm = response_format in ("pcm", "wav")
+    def __init__(self, response_format: Format, sample_rate: int) -> None:
+        pcm = response_format in (Format.PCM, Format.WAV)
         # Both estimates are lenient: for the real-time check a byte holds as much audio as it
         # can, for the budget as little.
         self._seconds_per_byte = 1 / (sample_rate * 2 if pcm else _MIN_ENCODED_BYTES_PER_SECOND)

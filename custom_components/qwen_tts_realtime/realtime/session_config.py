@@ -7,14 +7,19 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
-from .catalog import AUTO_LANGUAGE_TYPE, LANGUAGE_TYPES, ModelInfo
+from .catalog import AUTO_LANGUAGE_TYPE, LANGUAGE_TYPES, Format, ModelInfo
 from .errors import InvalidOptionError
 
 SPEECH_RATE_RANGE: Final = (0.5, 2.0)
 PITCH_RATE_RANGE: Final = (0.5, 2.0)
 VOLUME_RANGE: Final = (0, 100)
-BIT_RATE_RANGE: Final = (6, 510)
+BIT_RATE_RANGE: Final = (6, 510)  # kbit/s of mp3/opus; left to the service, bounds its audio
 MAX_INSTRUCTIONS_CHARS: Final = 1600  # the service counts tokens; a character bound is stricter
+# The service's defaults, which a field left at None keeps; the profile form starts from them.
+DEFAULT_SAMPLE_RATE: Final = 24000
+DEFAULT_SPEECH_RATE: Final = 1.0
+DEFAULT_VOLUME: Final = 50
+DEFAULT_PITCH_RATE: Final = 1.0
 
 
 class Mode(StrEnum):
@@ -26,27 +31,29 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
-    """The `session.update` of one utterance. `None` leaves the service default in place."""
+    """The `session.update` of one utterance (its model goes in the URL).
 
-    model: str
+    `None` leaves the service default in place.
+    """
+
+    model: ModelInfo
     voice: str
     mode: Mode = Mode.COMMIT
     language_type: str = AUTO_LANGUAGE_TYPE
-    response_format: str = "pcm"
-    sample_rate: int = 24000
+    response_format: Format = Format.PCM
+    sample_rate: int = DEFAULT_SAMPLE_RATE
     speech_rate: float | None = None
     volume: int | None = None
     pitch_rate: float | None = None
-    bit_rate: int | None = None
     instructions: str | None = None
-    optimize_instructions: bool = False
 
     def with_mode(self, mode: Mode) -> SessionConfig:
         """Return a copy in another mode."""
         return replace(self, mode=mode)
 
-    def validate(self, model: ModelInfo) -> None:
+    def validate(self) -> None:
         """Raise `InvalidOptionError` for any value the protocol or the model rejects."""
+        model = self.model
         for name in ("voice", "instructions"):
             value = getattr(self, name)
             if value is not None and not _is_sendable_text(value):
@@ -66,9 +73,6 @@ class SessionConfig:
         _check_range("speech_rate", self.speech_rate, SPEECH_RATE_RANGE, model.prosody)
         _check_range("pitch_rate", self.pitch_rate, PITCH_RATE_RANGE, model.prosody)
         _check_range("volume", self.volume, VOLUME_RANGE, model.prosody, integer=True)
-        _check_range("bit_rate", self.bit_rate, BIT_RATE_RANGE, model.prosody, integer=True)
-        if self.optimize_instructions and not self.instructions:
-            raise InvalidOptionError("optimize_instructions", True, "needs instructions")
         if self.instructions is not None:
             if not model.instructions:
                 raise InvalidOptionError(
@@ -79,8 +83,9 @@ class SessionConfig:
                     "instructions", "…", f"longer than {MAX_INSTRUCTIONS_CHARS} characters"
                 )
 
-    def to_session(self, model: ModelInfo) -> dict[str, Any]:
+    def to_session(self) -> dict[str, Any]:
         """Return the `session` object of `session.update`, without fields the model lacks."""
+        model = self.model
         session: dict[str, Any] = {
             "voice": self.voice,
             "mode": self.mode.value,
@@ -89,13 +94,11 @@ class SessionConfig:
             "sample_rate": self.sample_rate,
         }
         if model.prosody:
-            for key in ("speech_rate", "volume", "pitch_rate", "bit_rate"):
+            for key in ("speech_rate", "volume", "pitch_rate"):
                 if (value := getattr(self, key)) is not None:
                     session[key] = value
         if model.instructions and self.instructions:
             session["instructions"] = self.instructions
-            if self.optimize_instructions:
-                session["optimize_instructions"] = True
         return session
 
 

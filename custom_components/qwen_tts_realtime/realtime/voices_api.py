@@ -23,6 +23,7 @@ from .errors import (
     ConnectError,
     RealtimeError,
     ResponseTimeoutError,
+    TimeoutStage,
     VoiceApiResponseError,
     error_from_voice_api,
 )
@@ -55,7 +56,6 @@ PREVIEW_FORMAT: Final = "wav"
 LIST_PAGE_SIZE: Final = 100
 # 1000 custom voices per account: ten pages hold them all; a longer list is cut, not followed.
 MAX_LIST_PAGES: Final = 10
-AUDIO_MIME_TYPES: Final = ("audio/wav", "audio/mpeg", "audio/mp4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ class VoicesClient:
                 status = response.status
                 raw = await _read_bounded(response.content)
         except TimeoutError:
-            failure = ResponseTimeoutError("voice_request", self._timeout)
+            failure = ResponseTimeoutError(TimeoutStage.VOICE_REQUEST, self._timeout)
         except aiohttp.ClientError as err:
             failure = ConnectError(f"cannot reach the voice service: {type(err).__name__}")
         if failure is not None:
