@@ -31,7 +31,7 @@ from custom_components.qwen_tts_realtime.const import (
 from custom_components.qwen_tts_realtime.realtime import REGION_ENDPOINTS, Region
 from qwen_tts_emulator import Emulator, Scenario
 
-from .conftest import PROFILE, setup_entry
+from .ha_fixtures import PROFILE, setup_entry
 from .test_config_flow import VOICE_STEP
 
 KEYS = {Region.INTERNATIONAL: "sk-intl-0123456789", Region.MAINLAND_CHINA: "sk-cn-0123456789"}
