@@ -82,6 +82,7 @@ class SessionRecord:
     sent: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
     closed_by_client: bool = False
+    closed_idle: bool = False  # closed by the server for getting no client event in time
     closed_at: float | None = None
     close_code: int | None = None
     usage_characters: int = 0
@@ -452,6 +453,7 @@ class _Connection:
 
     async def run(self) -> None:
         record = self.record
+        idle_close: asyncio.TimerHandle | None = None
         self._writer = asyncio.create_task(self._write_loop())
         try:
             self._emit(
@@ -467,6 +469,8 @@ class _Connection:
                 },
             )
             self._fire("after_created")
+            if (idle := self._scenario.idle_close_after) is not None:
+                idle_close = self._loop.call_later(idle, self._close_if_unused)
             if self._spec is None:
                 self._push(_Action("close", code=1000))
                 self._halted = True
@@ -474,6 +478,8 @@ class _Connection:
                 self._producer = asyncio.create_task(self._produce())
             await self._read_loop()
         finally:
+            if idle_close is not None:
+                idle_close.cancel()
             tasks = [t for t in (self._producer, self._writer) if t is not None and not t.done()]
             for task in tasks:
                 task.cancel()
@@ -484,6 +490,11 @@ class _Connection:
             record.closed_at = self._loop.time()
             record.closed_by_client = not self.server_closing
             record.close_code = self._ws.close_code
+
+    def _close_if_unused(self) -> None:
+        if not self.record.received:
+            self.record.closed_idle = True
+            self.request_close(1000)
 
     def request_close(self, code: int) -> None:
         """Ask the reader to close with a close handshake (it waits for the client's reply)."""
