@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 from typing import Final
 
-from .realtime import Timeouts
+from .realtime import KeepAlive, Timeouts
 
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
@@ -21,6 +22,18 @@ CONF_SAMPLE_RATE: Final = "sample_rate"
 CONF_INSTRUCTIONS: Final = "instructions"
 # Entry options.
 CONF_PRICE: Final = "price_per_10k_characters"
+CONF_KEEP_WARM: Final = "keep_warm"
+
+
+class KeepWarm(StrEnum):
+    """When a spare connection waits for the next utterance (the keep-warm option)."""
+
+    OFF = "off"  # never: each utterance shakes hands
+    WAKE = "wake"  # after setup and each utterance for a minute, and when a satellite wakes
+    ALWAYS = "always"  # all the time, pinged and reopened when the service closes it
+
+
+DEFAULT_KEEP_WARM: Final = KeepWarm.WAKE
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
@@ -41,5 +54,5 @@ PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/model-pr
 PRICE_UNIT_CHARACTERS: Final = 10_000
 # Seconds to wait; the defaults and their reasons are in realtime/limits.py.
 TIMEOUTS: Final = Timeouts()
-# Seconds an idle spare connection is kept after the last utterance; 0 keeps none.
-SPARE_IDLE_TIMEOUT: Final = 60.0
+# How spares kept open all the time are pinged and reopened; the rules are in realtime/limits.py.
+KEEP_ALIVE: Final = KeepAlive()

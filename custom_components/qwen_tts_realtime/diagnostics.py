@@ -8,6 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_KEEP_WARM, DEFAULT_KEEP_WARM
 from .types import QwenTTSConfigEntry
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
@@ -19,7 +20,11 @@ async def async_get_config_entry_diagnostics(
     """Return the entry's settings, its voice profiles, what the client has seen and usage."""
     client = entry.runtime_data.client
     return {
-        "runtime": {"skipped_frames": client.skipped_frames},
+        "runtime": {
+            "skipped_frames": client.skipped_frames,
+            "keep_warm": entry.options.get(CONF_KEEP_WARM, DEFAULT_KEEP_WARM),
+            "spares": client.spares_state(),
+        },
         "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
         "profiles": [
             {

@@ -41,7 +41,7 @@ from .errors import (
     VoiceServiceError,
     VoiceStorageFullError,
 )
-from .limits import Timeouts
+from .limits import KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
 from .voices_api import (
     ClonedVoice,
@@ -53,6 +53,7 @@ from .voices_api import (
     kind_of_model,
     kind_of_voice,
 )
+from .warm import SPARE_IDLE_TIMEOUT
 from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "MODELS",
     "REGION_ENDPOINTS",
     "SELECTABLE_MODELS",
+    "SPARE_IDLE_TIMEOUT",
     "VOICES",
     "AccountError",
     "AudioLimitError",
@@ -77,6 +79,7 @@ __all__ = [
     "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
+    "KeepAlive",
     "Mode",
     "ModelInfo",
     "PreviewAudio",

@@ -21,10 +21,10 @@ from .errors import (
     RealtimeError,
     ResponseTimeoutError,
 )
-from .limits import AudioMeter, Timeouts
+from .limits import AudioMeter, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
-from .warm import SparePool
+from .warm import SPARE_IDLE_TIMEOUT, SparePool
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_DELAY: Final = 0.25
@@ -59,6 +59,7 @@ class RealtimeClient:
         *,
         workspace: str | None = None,
         timeouts: Timeouts | None = None,
+        keep_alive: KeepAlive | None = None,
     ) -> None:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
@@ -67,25 +68,40 @@ class RealtimeClient:
             self._headers["X-DashScope-WorkSpace"] = workspace
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
-        self._spares = SparePool(self._connect)
+        self.keep_alive = keep_alive or KeepAlive()
+        self._spares = SparePool(self._connect, self.keep_alive)
 
     @property
     def endpoint(self) -> str:
         """Return the normalized endpoint URL (never holds the key)."""
         return self._endpoint
 
-    def keep_warm(self, models: Iterable[str], idle_timeout: float = 60.0) -> None:
-        """Keep a spare, already connected socket for each of `models`.
+    def keep_warm(
+        self, models: Iterable[str], idle_timeout: float | None = SPARE_IDLE_TIMEOUT
+    ) -> None:
+        """Keep a spare, already connected socket for each of `models`; open them now.
 
         Call from the event loop. The next utterance of such a model takes the spare and skips
         the handshake; a replacement is opened as it is taken. A spare unused for `idle_timeout`
-        seconds is closed and not replaced until the next utterance. `close()` ends it all.
+        seconds is closed and not replaced until the next utterance or `ensure_spare()`;
+        `idle_timeout` None keeps spares open for ever (see `KeepAlive`). `close()` ends it all.
         """
+        models = list(models)
         self._spares.configure(models, idle_timeout)
+        for model in models:
+            self._spares.ensure(model)
+
+    def ensure_spare(self, model: str) -> None:
+        """Open a spare of `model` unless one is open or opening (a model kept warm only)."""
+        self._spares.ensure(model)
 
     def has_spare(self, model: str) -> bool:
         """Return True when a connected spare of `model` is waiting."""
         return self._spares.spare_ready(model)
+
+    def spares_state(self) -> dict[str, dict[str, Any]]:
+        """Return, per model kept warm, its spare and how kept-open spares have fared."""
+        return self._spares.state()
 
     async def close(self) -> None:
         """Close every spare socket and wait for every background task of the client."""
@@ -96,7 +112,14 @@ class RealtimeClient:
         return await Connection.open(self._session, url, self._headers, self.timeouts)
 
     async def check(self, model: str = DEFAULT_MODEL) -> None:
-        """Prove that the endpoint answers and accepts the key, without synthesizing anything."""
+        """Prove that the endpoint answers and accepts the key, without synthesizing anything.
+
+        For a model kept warm the socket of the check is its spare: one handshake, not two.
+        """
+        if self._spares.keeps(model):
+            self._spares.ensure(model)
+            await self._spares.ready(model)
+            return
         conn = await self._connect(model)
         await conn.close()
 
