@@ -8,19 +8,8 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
-from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
-from homeassistant.components.assist_pipeline.pipeline import (
-    async_get_pipeline,
-    async_update_pipeline,
-)
-from homeassistant.components.assist_satellite import (
-    AssistSatelliteConfiguration,
-    AssistSatelliteEntity,
-)
-from homeassistant.components.assist_satellite.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -35,43 +24,11 @@ from qwen_tts_emulator import Emulator, Scenario
 from .conftest import API_KEY
 from .ha_fixtures import NO_SPARES, make_entry, setup_entry
 from .helpers import ENTITY_ID, eventually, stream_audio, utterances
+from .satellite import add_satellite
 
 MODEL = "qwen3-tts-flash-realtime"
 INSTRUCT = "qwen3-tts-instruct-flash-realtime"
 ALWAYS = {"keep_warm": "always"}
-
-
-class Satellite(AssistSatelliteEntity):
-    """A voice satellite that follows Home Assistant's preferred pipeline."""
-
-    _attr_has_entity_name = False
-
-    def __init__(self, name: str) -> None:
-        self._attr_name = name
-        self._attr_unique_id = name
-
-    def async_get_configuration(self) -> AssistSatelliteConfiguration:
-        return AssistSatelliteConfiguration([], [], 1)
-
-    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
-        """Nothing to configure."""
-
-    def on_pipeline_event(self, event: PipelineEvent) -> None:
-        """Nothing to show."""
-
-    def hear_wake_word(self) -> None:
-        """What a pipeline run tells the satellite when speech-to-text starts."""
-        self._internal_on_pipeline_event(PipelineEvent(PipelineEventType.STT_START))
-
-
-async def add_satellite(hass: HomeAssistant, tts_engine: str) -> Satellite:
-    """Set up Assist with a satellite whose (preferred) pipeline speaks with `tts_engine`."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "assist_satellite", {})
-    await async_update_pipeline(hass, async_get_pipeline(hass), tts_engine=tts_engine)
-    satellite = Satellite("kitchen_satellite")
-    await hass.data[DATA_COMPONENT].async_add_entities([satellite])
-    return satellite
 
 
 def expire_spares(hass: HomeAssistant) -> None:
