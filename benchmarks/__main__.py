@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from . import __doc__ as about, concurrency, forward, ha_path, memory, ttfa
+from . import __doc__ as about, after_idle, concurrency, forward, ha_path, memory, ttfa
 from .common import Settings, progress
 from .report import report
 
@@ -63,6 +63,8 @@ def main() -> None:
     if not args.skip_ha:
         progress("Home Assistant path…")
         results["ha"] = ha_path.measure(s)
+        progress("first answer after idle…")
+        results["after_idle"] = after_idle.measure(s)
     progress("memory and CPU…")
     results["memory"] = memory.measure(s.minutes)
     progress("concurrency…")

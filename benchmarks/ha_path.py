@@ -14,19 +14,22 @@ from .common import REPO, Settings, median, ms, p95
 from .table import table
 
 
-def measure(s: Settings) -> dict[str, Any]:
+def run_session(
+    script: str, s: Settings, *, handshake_delay: float | None = None
+) -> dict[str, Any]:
+    """Run one pytest file in Home Assistant's harness; return the JSON it wrote."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ha.json"
         env = {
             **os.environ,
             "QWEN_TTS_BENCH_OUT": str(out),
             "QWEN_TTS_BENCH_ROUNDS": str(s.ha_rounds),
-            "QWEN_TTS_BENCH_HANDSHAKE_DELAY": str(s.handshake_delay),
+            "QWEN_TTS_BENCH_HANDSHAKE_DELAY": str(handshake_delay or s.handshake_delay),
             "QWEN_TTS_BENCH_FIRST_AUDIO_DELAY": str(s.first_audio_delay),
             "QWEN_TTS_BENCH_REALTIME_FACTOR": str(s.realtime_factor),
         }
         command = [
-            sys.executable, "-m", "pytest", "benchmarks/ha_session.py",
+            sys.executable, "-m", "pytest", script,
             "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header",
         ]  # fmt: skip
         proc = subprocess.run(
@@ -37,6 +40,10 @@ def measure(s: Settings) -> dict[str, Any]:
             return {"error": f"pytest exited with {proc.returncode}"}
         result: dict[str, Any] = json.loads(out.read_text())
         return result
+
+
+def measure(s: Settings) -> dict[str, Any]:
+    return run_session("benchmarks/ha_session.py", s)
 
 
 def section(ha: dict[str, Any] | None) -> list[str]:

@@ -10,7 +10,7 @@ import platform
 import subprocess
 from typing import Any
 
-from . import concurrency, forward, ha_path, memory, ttfa
+from . import after_idle, concurrency, forward, ha_path, memory, ttfa
 from .common import UTTERANCE, Settings, median, ms
 from .table import table
 
@@ -149,6 +149,7 @@ def report(s: Settings, r: dict[str, Any], arguments: str, seconds: float) -> st
         *ttfa.section(s, r["ttfa"]),
         *forward.section(s, r["forward"]),
         *ha_path.section(r.get("ha")),
+        *after_idle.section(r.get("after_idle")),
         *memory.section(r["memory"]),
         *concurrency.section(s, r["concurrency"]),
         *targets(s, r),

@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         "--delta-bytes", type=int, default=4800, help="audio bytes per response.audio.delta"
     )
     parser.add_argument(
+        "--idle-close-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="close a socket that sent nothing for this long, as the service does (default: never)",
+    )
+    parser.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
@@ -56,6 +63,7 @@ async def _serve(args: argparse.Namespace) -> None:
         realtime_factor=args.realtime_factor,
         delta_bytes=args.delta_bytes,
         voice_engine=args.voice_engine,
+        idle_close_after=args.idle_close_after,
     )
     emulator = Emulator(scenario)
     await emulator.start(args.host, args.port)

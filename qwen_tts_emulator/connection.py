@@ -55,6 +55,7 @@ class Connection:
         """Serve the socket until it closes; the record then says how."""
         record = self.record
         tasks = [asyncio.create_task(self._outbox.run())]
+        idle_close: asyncio.TimerHandle | None = None
         try:
             self._outbox.emit(
                 "session.created",
@@ -69,12 +70,16 @@ class Connection:
                 },
             )
             self._faults.fire("after_created")
+            if (idle := self._scenario.idle_close_after) is not None:
+                idle_close = self._loop.call_later(idle, self._close_if_unused)
             if self._spec is None:
                 self._outbox.halt(Action("close", code=1000))
             else:
                 tasks.append(asyncio.create_task(self._producer.run()))
             await self._read_loop()
         finally:
+            if idle_close is not None:
+                idle_close.cancel()
             running = [task for task in tasks if not task.done()]
             for task in running:
                 task.cancel()
@@ -85,6 +90,11 @@ class Connection:
             record.closed_at = self._loop.time()
             record.closed_by_client = not self.server_closing
             record.close_code = self._ws.close_code
+
+    def _close_if_unused(self) -> None:
+        if not self.record.received:
+            self.record.closed_idle = True
+            self.request_close(1000)
 
     def request_close(self, code: int) -> None:
         """Ask the reader to close with a close handshake (it waits for the client's reply)."""

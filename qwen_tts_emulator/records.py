@@ -37,6 +37,7 @@ class SessionRecord:
     sent: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
     closed_by_client: bool = False
+    closed_idle: bool = False  # closed by the server for getting no client event in time
     closed_at: float | None = None
     close_code: int | None = None
     usage_characters: int = 0

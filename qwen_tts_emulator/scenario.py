@@ -155,6 +155,8 @@ class Scenario:
     second (0 = as fast as possible). `commit_finish_flushes`: whether `session.finish` in
     commit mode also synthesizes uncommitted text (default: discarded). `usage_reported`: whether
     `response.done` carries `usage` (False: a service that stops reporting it).
+    `idle_close_after`: seconds after which a socket that got no client event is closed (code
+    1000), as a service does with unused sockets; None keeps them open.
     """
 
     api_keys: frozenset[str] | None = None
@@ -168,3 +170,4 @@ class Scenario:
     faults: list[Fault] = field(default_factory=list)
     commit_finish_flushes: bool = False
     usage_reported: bool = True
+    idle_close_after: float | None = None

@@ -6,7 +6,7 @@ benchmarks/conftest.py).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 from unittest.mock import patch
 
@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.const import (
     CONF_ENDPOINT,
+    CONF_KEEP_WARM,
     CONF_MODEL,
     CONF_PITCH_RATE,
     CONF_REGION,
@@ -28,6 +29,7 @@ from custom_components.qwen_tts_realtime.const import (
     CONF_VOLUME,
     DOMAIN,
     SUBENTRY_TTS,
+    KeepWarm,
 )
 from qwen_tts_emulator import Emulator
 
@@ -41,6 +43,9 @@ PROFILE: dict[str, Any] = {
     CONF_VOLUME: 50,
     CONF_PITCH_RATE: 1.0,
 }
+
+# Options of an entry that keeps no spare: each utterance connects under the test's scenario.
+NO_SPARES: dict[str, Any] = {CONF_KEEP_WARM: KeepWarm.OFF}
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +68,11 @@ def tts_cache_dir(tmp_path: Any) -> Generator[None]:
 
 
 def make_entry(
-    emulator: Emulator, *, endpoint: str | None = None, **profile: Any
+    emulator: Emulator,
+    *,
+    endpoint: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    **profile: Any,
 ) -> MockConfigEntry:
     """Return a config entry pointing at the emulator (or `endpoint`) with one voice profile."""
     return MockConfigEntry(
@@ -74,6 +83,7 @@ def make_entry(
             CONF_REGION: "custom",
             CONF_ENDPOINT: endpoint or emulator.url,
         },
+        options=dict(options or {}),
         subentries_data=[
             ConfigSubentryData(
                 subentry_type=SUBENTRY_TTS,

@@ -31,13 +31,8 @@ from custom_components.qwen_tts_realtime.realtime.endpoints import REALTIME_PATH
 from qwen_tts_emulator import Emulator
 
 from .conftest import make_entry, setup_entry
+from .ha_fixtures import NO_SPARES
 from .helpers import stream_audio
-
-
-@pytest.fixture(autouse=True)
-def cold_connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each utterance connects when it is asked for (no spare opened beforehand)."""
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
 
 
 class NoSuchHost(AbstractResolver):
@@ -134,7 +129,9 @@ async def test_a_service_gone_after_setup_refuses_the_connection(
 async def test_a_host_name_that_does_not_resolve(
     hass: HomeAssistant, emulator: Emulator, offline_dns: None
 ) -> None:
-    entry = make_entry(emulator, endpoint=f"wss://nonexistent.invalid{REALTIME_PATH}")
+    entry = make_entry(
+        emulator, options=NO_SPARES, endpoint=f"wss://nonexistent.invalid{REALTIME_PATH}"
+    )
 
     assert await setup_error(hass, entry) == "connect_dns"
 
@@ -142,12 +139,13 @@ async def test_a_host_name_that_does_not_resolve(
 async def test_a_certificate_nobody_vouches_for(
     hass: HomeAssistant, emulator: Emulator, self_signed_server: str
 ) -> None:
-    entry = make_entry(emulator, endpoint=self_signed_server)
+    entry = make_entry(emulator, options=NO_SPARES, endpoint=self_signed_server)
 
     assert await setup_error(hass, entry) == "connect_tls"
 
 
 async def test_wss_to_a_plain_server(hass: HomeAssistant, emulator: Emulator) -> None:
-    entry = make_entry(emulator, endpoint=str(URL(emulator.url).with_scheme("wss")))
+    endpoint = str(URL(emulator.url).with_scheme("wss"))
+    entry = make_entry(emulator, options=NO_SPARES, endpoint=endpoint)
 
     assert await setup_error(hass, entry) == "connect_tls_mismatch"

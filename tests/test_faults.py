@@ -20,6 +20,7 @@ from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
+from .ha_fixtures import NO_SPARES
 from .helpers import ENTITY_ID, stream_audio, utterances
 
 TWO_SENTENCES = "The first sentence is here. The second one follows."
@@ -27,14 +28,20 @@ SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3)
 
 
 @pytest.fixture(autouse=True)
-def cold_connections_and_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every utterance opens its own socket under the test's scenario (no spare accepted earlier),
-    and stalls are detected in a fraction of a second instead of the production 10-15 s."""
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stalls are detected in a fraction of a second instead of the production 10-15 s."""
     monkeypatch.setattr(
         "custom_components.qwen_tts_realtime.RealtimeClient",
         partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
     )
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+    """A loaded entry that keeps no spare: every utterance connects under the test's scenario."""
+    config_entry = make_entry(emulator, options=NO_SPARES)
+    await setup_entry(hass, config_entry)
+    return config_entry
 
 
 def utterance_faults(*faults: Fault) -> Scenario:
@@ -126,7 +133,8 @@ async def test_failed_audio_is_not_cached(
 async def test_unknown_model_is_reported_as_rejected_session(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    await setup_entry(hass, make_entry(emulator, model="qwen3-tts-flash-realtime-2099-01-01"))
+    entry = make_entry(emulator, options=NO_SPARES, model="qwen3-tts-flash-realtime-2099-01-01")
+    await setup_entry(hass, entry)
 
     with pytest.raises(HomeAssistantError) as raised:
         await stream_audio(hass, "Hello.")

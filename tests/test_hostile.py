@@ -32,6 +32,7 @@ from custom_components.qwen_tts_realtime.realtime.limits import MAX_FRAME_BYTES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
+from .ha_fixtures import NO_SPARES
 from .helpers import ENTITY_ID, fetch_url_audio, pcm_of, stream_audio, utterances
 
 SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3, send=0.3, synthesize=5.0)
@@ -44,13 +45,20 @@ MEMORY_BOUND = 16 * 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
-def cold_connections_and_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each utterance opens its own socket under the test's scenario; bounds are short."""
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 0)
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds are short: stalls are detected in a fraction of a second."""
     monkeypatch.setattr(
         "custom_components.qwen_tts_realtime.RealtimeClient",
         partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
     )
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+    """A loaded entry that keeps no spare: every utterance connects under the test's scenario."""
+    config_entry = make_entry(emulator, options=NO_SPARES)
+    await setup_entry(hass, config_entry)
+    return config_entry
 
 
 def faults(*fault: Fault) -> Scenario:
@@ -210,7 +218,7 @@ async def test_a_whole_message_that_takes_too_long_is_given_up(
         ),
     )
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), realtime_factor=1.0)
-    await setup_entry(hass, make_entry(emulator))
+    await setup_entry(hass, make_entry(emulator, options=NO_SPARES))
     engine: Any = get_engine_instance(hass, ENTITY_ID)
 
     with pytest.raises(HomeAssistantError) as raised:
@@ -256,12 +264,11 @@ async def test_account_error_raises_a_repair_not_reauth_and_clears_when_speech_w
 
 
 async def test_frames_sent_to_an_idle_spare_never_reach_the_next_utterance(
-    hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    monkeypatch.setattr("custom_components.qwen_tts_realtime.SPARE_IDLE_TIMEOUT", 60.0)
     stray = {"type": "response.audio.delta", "delta": base64.b64encode(b"STRAY!").decode()}
-    emulator.scenario = faults(Fault("frame", "after_created", connection=1, frame=stray))
-    await setup_entry(hass, make_entry(emulator))  # connection 0: the check; 1: the spare
+    emulator.scenario = faults(Fault("frame", "after_created", connection=0, frame=stray))
+    await setup_entry(hass, make_entry(emulator))  # connection 0: the check, kept as the spare
 
     audio = await stream_audio(hass, "Hello.", {"preferred_format": "wav"})
 

@@ -58,7 +58,15 @@ async def test_diagnostics_show_spares_timeouts_and_errors_by_type(
     diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
     assert diagnostics["runtime"] == {
-        "spare_ready": {"qwen3-tts-flash-realtime": True},
+        "keep_warm": "wake",
+        "spares": {
+            "qwen3-tts-flash-realtime": {
+                "spare_connected": True,
+                "failures_in_a_row": 0,
+                "service_idle_timeout": None,
+                "gave_up": None,
+            }
+        },
         "timeouts": asdict(Timeouts()),
         "errors": {"ServiceError": 1},
         "skipped_frames": 0,

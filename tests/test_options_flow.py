@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
@@ -9,6 +12,37 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.const import PRICING_URL
 from qwen_tts_emulator import Emulator
+
+from .helpers import utterances_closed
+
+
+def price_field(result: ConfigFlowResult) -> Any:
+    """The price field of the options form."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return next(key for key in schema.schema if key == "price_per_10k_characters")
+
+
+async def test_keep_warm_defaults_to_when_a_voice_assistant_wakes(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+
+    assert entry.options == {"keep_warm": "wake"}
+
+
+async def test_keep_warm_can_be_turned_off(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(result["flow_id"], {"keep_warm": "off"})
+    await hass.async_block_till_done()
+
+    assert entry.options == {"keep_warm": "off"}
+    await utterances_closed(emulator)
+    await emulator.wait_idle()  # the reloaded entry keeps no socket open
 
 
 async def test_form_links_the_vendors_price_list_and_names_the_currency(
@@ -29,7 +63,7 @@ async def test_no_price_is_suggested(
 ) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
 
-    (field,) = result["data_schema"].schema  # type: ignore[union-attr]
+    field = price_field(result)
     assert field.description is None or "suggested_value" not in field.description
 
 
@@ -43,10 +77,9 @@ async def test_a_price_is_saved_and_shown_next_time(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {"price_per_10k_characters": 0.5}
+    assert entry.options["price_per_10k_characters"] == 0.5
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    (field,) = result["data_schema"].schema  # type: ignore[union-attr]
-    assert field.description == {"suggested_value": 0.5}
+    assert price_field(result).description == {"suggested_value": 0.5}
 
 
 async def test_an_empty_price_turns_the_cost_off(
@@ -59,7 +92,7 @@ async def test_an_empty_price_turns_the_cost_off(
     await hass.config_entries.options.async_configure(result["flow_id"], {})
     await hass.async_block_till_done()
 
-    assert entry.options == {}
+    assert "price_per_10k_characters" not in entry.options
 
 
 async def test_a_negative_price_is_refused(

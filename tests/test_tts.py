@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from homeassistant.components import tts
 from homeassistant.components.tts.helper import get_engine_instance
@@ -202,7 +203,7 @@ async def test_each_model_family_speaks(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
-    profile: dict[str, str],
+    profile: dict[str, Any],
     options: dict[str, object],
 ) -> None:
     if kind := kind_of_voice(profile["voice"]):  # a custom voice exists once it is created

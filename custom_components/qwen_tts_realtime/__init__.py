@@ -9,10 +9,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import (
     CONF_ENDPOINT,
+    CONF_KEEP_WARM,
     CONF_MODEL,
     CONF_PRICE,
+    DEFAULT_KEEP_WARM,
     DOMAIN,
     SUBENTRY_TTS,
+    KeepWarm,
 )
 from .errors import CONNECT_ERROR_KEYS
 from .realtime import (
@@ -27,12 +30,17 @@ from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
 from .voice_library import async_forget_library
+from .wake import async_listen_for_wake
 
 PLATFORMS = [Platform.SENSOR, Platform.TTS]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
     """Check the endpoint and key with a handshake, then add the voice profiles."""
+    usage = UsageTracker(hass, entry.entry_id, entry.options.get(CONF_PRICE))
+    await usage.async_load(
+        sid for sid, sub in entry.subentries.items() if sub.subentry_type == SUBENTRY_TTS
+    )
     client = RealtimeClient(
         async_get_clientsession(hass), entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
     )
@@ -40,23 +48,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
         subentry.data[CONF_MODEL]
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_TTS
-    ]
+    ] or [DEFAULT_MODEL]
+    keep_warm = KeepWarm(entry.options.get(CONF_KEEP_WARM, DEFAULT_KEEP_WARM))
+    if keep_warm is not KeepWarm.OFF:
+        # A connected spare per model hides the handshake (100-300 ms to a remote region); the
+        # check below shakes hands on the first model's spare.
+        always = keep_warm is KeepWarm.ALWAYS
+        client.keep_warm(models, idle_timeout=None if always else SPARE_IDLE_TIMEOUT)
     try:
-        await client.check(models[0] if models else DEFAULT_MODEL)
-    except AuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except RealtimeError as err:
-        raise _not_ready(client.endpoint, err) from err
-    usage = UsageTracker(hass, entry.entry_id, entry.options.get(CONF_PRICE))
-    await usage.async_load(
-        sid for sid, sub in entry.subentries.items() if sub.subentry_type == SUBENTRY_TTS
-    )
+        await client.check(models[0])
+    except BaseException as err:
+        await client.close()
+        if isinstance(err, AuthenticationError):
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        if isinstance(err, RealtimeError):
+            raise _not_ready(client.endpoint, err) from err
+        raise
     entry.runtime_data = QwenTTSData(client, usage)
-    if SPARE_IDLE_TIMEOUT > 0:
-        # A connected spare per model hides the handshake (100-300 ms to a remote region).
-        client.keep_warm(models or [DEFAULT_MODEL], idle_timeout=SPARE_IDLE_TIMEOUT)
+    if keep_warm is not KeepWarm.OFF:
+        entry.async_on_unload(async_listen_for_wake(hass, entry))
     async_check_retired_models(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 from typing import Final
 
@@ -21,6 +22,18 @@ CONF_SAMPLE_RATE: Final = "sample_rate"
 CONF_INSTRUCTIONS: Final = "instructions"
 # Entry options.
 CONF_PRICE: Final = "price_per_10k_characters"
+CONF_KEEP_WARM: Final = "keep_warm"
+
+
+class KeepWarm(StrEnum):
+    """When a spare connection waits for the next utterance (the keep-warm option)."""
+
+    OFF = "off"  # never: each utterance shakes hands
+    WAKE = "wake"  # after setup and each utterance for a minute, and when a satellite wakes
+    ALWAYS = "always"  # all the time, pinged and reopened when the service closes it
+
+
+DEFAULT_KEEP_WARM: Final = KeepWarm.WAKE
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"

@@ -9,7 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_MODEL, SUBENTRY_TTS
+from .const import CONF_KEEP_WARM, DEFAULT_KEEP_WARM
 from .types import QwenTTSConfigEntry
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
@@ -20,15 +20,14 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's settings, its voice profiles, the client's state and usage.
 
-    The runtime state: whether a spare socket waits for each profile's model, the timeouts,
+    The runtime state: the keep-warm setting and each kept model's spare, the timeouts,
     failed utterances by error type and undecodable frames skipped, since the entry was set up.
     """
     client = entry.runtime_data.client
-    profiles = [sub for sub in entry.subentries.values() if sub.subentry_type == SUBENTRY_TTS]
-    models = sorted({profile.data[CONF_MODEL] for profile in profiles})
     return {
         "runtime": {
-            "spare_ready": {model: client.has_spare(model) for model in models},
+            "keep_warm": entry.options.get(CONF_KEEP_WARM, DEFAULT_KEEP_WARM),
+            "spares": client.spares_state(),
             "timeouts": asdict(client.timeouts),
             "errors": dict(entry.runtime_data.errors),
             "skipped_frames": client.skipped_frames,

@@ -12,6 +12,9 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
 )
 
 if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
@@ -19,11 +22,18 @@ if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type
 else:
     import voluptuous as vol
 
-from .const import CONF_PRICE, PRICING_URL
+from .const import CONF_KEEP_WARM, CONF_PRICE, DEFAULT_KEEP_WARM, PRICING_URL, KeepWarm
 
 
 def _fields(currency: str) -> dict[Any, Any]:
     return {
+        vol.Required(CONF_KEEP_WARM, default=DEFAULT_KEEP_WARM): SelectSelector(
+            SelectSelectorConfig(
+                options=list(KeepWarm),
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_KEEP_WARM,
+            )
+        ),
         # Opt-in: no price, no cost sensor. Prices change, so none is suggested.
         vol.Optional(CONF_PRICE): NumberSelector(
             NumberSelectorConfig(

@@ -375,3 +375,27 @@ async def test_cancelled_just_as_the_spare_connects_closes_it(
 def test_idle_timeout_must_be_positive(client: RealtimeClient) -> None:
     with pytest.raises(ValueError, match="idle_timeout"):
         client.keep_warm([MODEL], idle_timeout=0)
+
+
+async def test_ensure_is_idempotent(emulator: Emulator, client: RealtimeClient) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, idle_timeout=0.05)
+    await emulator.wait_idle()
+
+    for _ in range(10):
+        client.ensure_spare(MODEL)
+    await eventually(lambda: client.has_spare(MODEL))
+
+    assert emulator.handshake_attempts == 2  # the first spare, then one after it went idle
+
+
+async def test_check_of_a_model_kept_warm_is_its_spare(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    client.keep_warm([MODEL])
+
+    await client.check(MODEL)
+
+    assert client.has_spare(MODEL)
+    assert emulator.handshake_attempts == 1

@@ -45,7 +45,7 @@ from .errors import (
     VoiceNotFoundError,
     VoiceStorageFullError,
 )
-from .limits import Timeouts
+from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
 from .voices_api import (
     ClonedVoice,
@@ -64,6 +64,7 @@ __all__ = [
     "LANGUAGE_TYPES",
     "MODELS",
     "SELECTABLE_MODELS",
+    "SPARE_IDLE_TIMEOUT",
     "AccountError",
     "AudioLimitError",
     "AuthenticationError",
@@ -79,6 +80,7 @@ __all__ = [
     "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
+    "KeepAlive",
     "Mode",
     "ModelInfo",
     "ProtocolError",

@@ -22,7 +22,7 @@ from .errors import (
     ResponseTimeoutError,
     TimeoutStage,
 )
-from .limits import SPARE_IDLE_TIMEOUT, AudioMeter, Timeouts
+from .limits import SPARE_IDLE_TIMEOUT, AudioMeter, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
 from .warm import SparePool
@@ -59,31 +59,47 @@ class RealtimeClient:
         endpoint: str,
         *,
         timeouts: Timeouts | None = None,
+        keep_alive: KeepAlive | None = None,
     ) -> None:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
-        self._spares = SparePool(self._connect)
+        self.keep_alive = keep_alive or KeepAlive()
+        self._spares = SparePool(self._connect, self.keep_alive)
 
     @property
     def endpoint(self) -> str:
         """Return the normalized endpoint URL (never holds the key)."""
         return self._endpoint
 
-    def keep_warm(self, models: Iterable[str], idle_timeout: float = SPARE_IDLE_TIMEOUT) -> None:
-        """Keep a spare, already connected socket for each of `models`.
+    def keep_warm(
+        self, models: Iterable[str], idle_timeout: float | None = SPARE_IDLE_TIMEOUT
+    ) -> None:
+        """Keep a spare, already connected socket for each of `models`; open them now.
 
         Call from the event loop. The next utterance of such a model takes the spare and skips
         the handshake; a replacement is opened as it is taken. A spare unused for `idle_timeout`
-        seconds is closed and not replaced until the next utterance. `close()` ends it all.
+        seconds is closed and not replaced until the next utterance or `ensure_spare()`;
+        `idle_timeout` None keeps spares open for ever (see `KeepAlive`). `close()` ends it all.
         """
+        models = list(models)
         self._spares.configure(models, idle_timeout)
+        for model in models:
+            self._spares.ensure(model)
+
+    def ensure_spare(self, model: str) -> None:
+        """Open a spare of `model` unless one is open or opening (a model kept warm only)."""
+        self._spares.ensure(model)
 
     def has_spare(self, model: str) -> bool:
         """Return True when a connected spare of `model` is waiting."""
         return self._spares.spare_ready(model)
+
+    def spares_state(self) -> dict[str, dict[str, Any]]:
+        """Return, per model kept warm, its spare and how kept-open spares have fared."""
+        return self._spares.state()
 
     async def close(self) -> None:
         """Close every spare socket and wait for every background task of the client."""
@@ -94,7 +110,14 @@ class RealtimeClient:
         return await Connection.open(self._session, url, self._headers, self.timeouts)
 
     async def check(self, model: str = DEFAULT_MODEL) -> None:
-        """Prove that the endpoint answers and accepts the key, without synthesizing anything."""
+        """Prove that the endpoint answers and accepts the key, without synthesizing anything.
+
+        For a model kept warm the socket of the check is its spare: one handshake, not two.
+        """
+        if self._spares.keeps(model):
+            self._spares.ensure(model)
+            await self._spares.ready(model)
+            return
         conn = await self._connect(model)
         await conn.close()
 

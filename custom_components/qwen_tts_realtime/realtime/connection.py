@@ -21,6 +21,7 @@ import aiohttp
 from .catalog import Format
 from .deadlines import SessionDeadlines
 from .errors import (
+    ConnectionClosedError,
     ProtocolError,
     RealtimeError,
     ResponseTimeoutError,
@@ -84,6 +85,8 @@ class Connection:
                     url,
                     headers=headers,
                     autoping=True,
+                    # Not aiohttp's heartbeat: it re-arms its timer for frames that arrive
+                    # while closing, leaving it behind. Idle spares get `ping()` instead.
                     heartbeat=None,
                     max_msg_size=MAX_FRAME_BYTES,
                     timeout=aiohttp.ClientWSTimeout(ws_close=_CLOSE_TIMEOUT),
@@ -115,6 +118,15 @@ class Connection:
     def take(self) -> None:
         """Stop watching: a session starts."""
         self._on_lost = None
+
+    async def ping(self) -> None:
+        """Send a WebSocket ping (the service answers it); a failed send loses the socket."""
+        try:
+            async with asyncio.timeout(self._timeouts.send):
+                await self._ws.ping()
+        except (TimeoutError, aiohttp.ClientError, ConnectionError, RuntimeError) as err:
+            reason = f"ping failed: {type(err).__name__}"
+            self._lose(ConnectionClosedError(reason, session_accepted=False))
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -55,6 +55,26 @@ class Timeouts:
     synthesize: float = 600.0
 
 
+@dataclass(frozen=True, slots=True)
+class KeepAlive:
+    """How a spare socket kept open for ever (keep-warm "always") is kept and reopened.
+
+    Every idle spare is pinged each `ping` seconds, so that routers keep the socket and one that
+    was reset shows before an utterance needs it. A spare the service
+    closes after at least `min_lifetime` seconds met the service's idle timeout: that lifetime
+    is recorded and no spare of the model is opened again sooner than that after the last one.
+    A refused handshake, or a spare closed sooner, is a failure: the next try waits `retry`
+    seconds, doubled after each failure up to `max_retry`; after `max_failures` in a row no
+    spare is reopened until the next utterance (a service that will not keep one is not pestered).
+    """
+
+    ping: float = 20.0
+    min_lifetime: float = 10.0
+    retry: float = 5.0
+    max_retry: float = 300.0
+    max_failures: int = 5
+
+
 class AudioMeter:
     """Counts the audio of one utterance against a budget that grows with its text."""
 
