@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
+if TYPE_CHECKING:
+    # The name exists from Home Assistant 2026.4 (before, a repair flow returns a FlowResult);
+    # only annotations use it. 2026.x installs probatio as voluptuous: type against it.
+    from homeassistant.components.repairs import RepairsFlowResult
     import probatio as vol
 else:
     import voluptuous as vol

@@ -163,15 +163,13 @@ def error_from_connect_failure(err: BaseException, connect_timeout: float) -> Re
 
 
 def _connect_reason(err: BaseException) -> ConnectReason:
+    # getattr: some aiohttp releases raise AttributeError for `os_error` of a certificate error.
+    os_error = getattr(err, "os_error", None)
     if isinstance(err, aiohttp.ClientConnectorDNSError):
         return ConnectReason.DNS
-    if isinstance(err, aiohttp.ClientConnectorError) and isinstance(
-        err.os_error, ConnectionRefusedError
-    ):
+    if isinstance(err, ConnectionRefusedError) or isinstance(os_error, ConnectionRefusedError):
         return ConnectReason.REFUSED
-    if isinstance(err, ConnectionRefusedError):
-        return ConnectReason.REFUSED
-    causes = (err, getattr(err, "os_error", None), err.__cause__)
+    causes = (err, os_error, err.__cause__)
     for cause in causes:
         if isinstance(cause, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(cause):
             return ConnectReason.TLS_MISMATCH
