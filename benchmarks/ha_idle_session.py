@@ -20,9 +20,9 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT, RealtimeClient
 from qwen_tts_emulator import Emulator, Scenario
-from tests.ha_fixtures import API_KEY, make_entry, setup_entry
-from tests.helpers import ENTITY_ID
-from tests.satellite import add_satellite
+from tests.ha.ha_fixtures import API_KEY, make_entry, setup_entry
+from tests.ha.helpers import ENTITY_ID
+from tests.ha.satellite import add_satellite
 
 from .common import MODEL
 from .ha_session import TtsOptions, first_audio, setting

@@ -20,16 +20,6 @@ def loopback_sockets(socket_enabled: None) -> None:
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Override the integration tests' autouse fixture: these tests need no `hass`."""
-
-
-@pytest.fixture(autouse=True)
-def tts_cache_dir() -> None:
-    """Override the integration tests' autouse fixture: these tests need no `hass`."""
-
-
-@pytest.fixture(autouse=True)
 def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorten the pause before the one retry; the behaviour stays the same."""
     monkeypatch.setattr(client_module, "RETRY_DELAY", 0.01)

@@ -8,13 +8,3 @@ import pytest
 @pytest.fixture(autouse=True)
 def loopback_sockets(socket_enabled: None) -> None:
     """Allow sockets; pytest-socket (via Home Assistant's plugin) still limits them to 127.0.0.1."""
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Override the integration tests' autouse fixture: these tests need no `hass`."""
-
-
-@pytest.fixture(autouse=True)
-def tts_cache_dir() -> None:
-    """Override the integration tests' autouse fixture: these tests need no `hass`."""

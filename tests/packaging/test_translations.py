@@ -1,6 +1,6 @@
 """strings.json and its translations: parity, hassfest's rules, the catalogue's options, icons.
 
-That every key the code produces exists is checked at run time (tests/translations_check.py).
+That every key the code produces exists is checked at run time (tests/ha/translations_check.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import SELECTABLE_MODELS, Region
-from tests.translations_check import leaves, load_translations, placeholders
+from tests.ha.translations_check import leaves, load_translations, placeholders
 
 from .files import INTEGRATION, read_json, strings
 

@@ -16,7 +16,7 @@ import pytest
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
 
-SCRIPT = Path(__file__).parent.parent / "scripts" / "demo.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "demo.py"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Home Assistant wired to the integration: shared by the tests and the benchmarks.
 
-The two autouse fixtures take effect where a conftest imports them (tests/conftest.py,
+The two autouse fixtures take effect where a conftest imports them (tests/ha/conftest.py,
 benchmarks/conftest.py).
 """
 

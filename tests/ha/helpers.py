@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from qwen_tts_emulator import Emulator
 
-from .sessions import all_closed, eventually, utterances
+from ..sessions import all_closed, eventually, utterances
 
 __all__ = [
     "ENTITY_ID",

@@ -1,4 +1,4 @@
-"""Fixtures: a running emulator of the realtime service, and Home Assistant wired to it."""
+"""Fixtures of the tests that drive Home Assistant: the emulator, and Home Assistant wired to it."""
 
 from __future__ import annotations
 
@@ -18,14 +18,28 @@ from .ha_fixtures import (
     tts_cache_dir,
 )
 
+# Every translation key a test produces exists: the check's autouse fixture applies to the tests
+# in this folder; its hooks judge, after a run of all of them, whether every string was reached.
+from .translations_check import (
+    check_translations,
+    pytest_collection_finish,
+    pytest_deselected,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 __all__ = [
     "API_KEY",
     "auto_enable_custom_integrations",
+    "check_translations",
     "make_entry",
+    "pytest_collection_finish",
+    "pytest_deselected",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
     "setup_entry",
     "tts_cache_dir",
 ]
-pytest_plugins = ["tests.translations_check"]  # every translation key a test produces exists
 
 
 @pytest.fixture

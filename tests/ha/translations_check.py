@@ -1,13 +1,14 @@
 """Translation coverage at run time, in the style of Home Assistant core's `check_translations`.
 
-While the tests run, every flow result (form titles, descriptions, field labels, errors, selector
-options, menu options, aborts), every translated exception the integration builds, every repair
-issue and every entity translation key is looked up in strings.json and in each file under
-translations/: the key must exist there, with placeholders that the code actually fills. Nothing
-reads source text, so a renamed key or step cannot slip past.
+While the tests that drive Home Assistant run (tests/ha/conftest.py applies it), every flow
+result (form titles, descriptions, field labels, errors, selector options, menu options, aborts),
+every translated exception the integration builds, every repair issue and every entity translation
+key is looked up in strings.json and in each file under translations/: the key must exist there,
+with placeholders that the code actually fills. Nothing reads source text, so a renamed key or step
+cannot slip past.
 
-After a complete, green run, every exception message and entity icon must also have been produced
-by some test (strings no test reaches are either dead or untested).
+After a green run of all of tests/ha/, every exception message and entity icon must also have been
+produced by some test (strings no test reaches are either dead or untested).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ import pytest
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
 
-TESTS = Path(__file__).resolve().parent
-INTEGRATION = TESTS.parent / "custom_components" / DOMAIN
+TESTS = Path(__file__).resolve().parent  # the tests that drive Home Assistant, which it checks
+INTEGRATION = TESTS.parents[1] / "custom_components" / DOMAIN
 
 type Tree = Mapping[str, Any]
 

@@ -8,8 +8,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from qwen_tts_emulator import Emulator, render_pcm
 
+from ..mpeg import ID3V2_4, needs_ffmpeg, probe_mp3
 from .helpers import fetch_url_audio, utterances, utterances_closed
-from .mpeg import ID3V2_4, needs_ffmpeg, probe_mp3
 
 SENTENCES = ["The washing machine has finished.", "The dryer is next.", "Then fold it all."]
 MARGIN_SECONDS = 0.1  # per sentence: the encoder's delay and padding at each start and end

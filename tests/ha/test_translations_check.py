@@ -1,4 +1,4 @@
-"""The runtime translation check (tests/translations_check.py) catches what it is there for."""
+"""The runtime translation check (tests/ha/translations_check.py) catches what it is there for."""
 
 from __future__ import annotations
 

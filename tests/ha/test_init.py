@@ -83,7 +83,7 @@ async def test_retired_model_raises_a_repair_issue(hass: HomeAssistant, emulator
 
     assert issue is not None
     assert issue.translation_key == "retired_model"
-    assert issue.is_fixable  # its fix flow names the replacement: tests/test_repairs.py
+    assert issue.is_fixable  # its fix flow names the replacement: tests/ha/test_repairs.py
 
 
 async def test_repair_issue_goes_away_once_the_profile_is_fixed(

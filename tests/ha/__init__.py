@@ -1,0 +1,1 @@
+"""Tests that drive Home Assistant for real, with the integration speaking through the emulator."""
