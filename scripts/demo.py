@@ -175,9 +175,15 @@ class HomeAssistant:
         link = self.config_dir / "custom_components" / "qwen_tts_realtime"
         if not link.exists():
             link.symlink_to(REPO / "custom_components" / "qwen_tts_realtime")
+        # A temporary folder of its own: every Home Assistant that sets up file_upload (a test
+        # run in the same build root, say) empties the shared /tmp/home-assistant-file_upload,
+        # and a recording uploaded to this demo then fails with a 500.
+        temporary = self.config_dir / ".tmp"
+        temporary.mkdir(exist_ok=True)
         self.process = await spawn(
             self.pids, sys.executable, "-m", "homeassistant", "--config", str(self.config_dir),
             "--skip-pip-packages", "home-assistant-frontend",
+            env={**os.environ, "TMPDIR": str(temporary)},
         )  # fmt: skip
         for _ in range(600):
             if self.process.returncode is not None:

@@ -1,30 +1,41 @@
 """Takes the README's screenshots from the running demo, in English and Simplified Chinese.
 
 Run by scripts/screenshots, which starts the demo and this module's Python (the host's, with
-Playwright, driving the Debian chromium package). Each scene walks one flow and writes one image per
-language: docs/images/NAME.png in English, docs/images/zh-Hans/NAME.png in Chinese. Add a walk by
-adding a scene to SCENES.
+Playwright, driving the Debian chromium package). Each scene walks one flow and takes its pictures
+on the way, in each language: docs/images/NAME.png in English, docs/images/zh-Hans/NAME.png in
+Chinese. A walk also checks what it shows works (a scene fails loudly, never photographs a broken
+state). Add a walk by adding a scene to SCENES (the custom-voice walks are in screenshot_voices.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 import json
 from pathlib import Path
-import re
 import time
 from typing import Any
 import urllib.parse
 import urllib.request
 
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import Page, sync_playwright
+from screenshot_ui import (
+    BASE,
+    DOMAIN,
+    REPO,
+    SETTLE,
+    VIEWPORT,
+    Scene,
+    Shot,
+    add_profile,
+    choose,
+    dialog,
+    show_integration,
+    submit,
+)
+from screenshot_voices import VOICE_SCENES
 
-REPO = Path(__file__).resolve().parent.parent
-BASE = "http://127.0.0.1:8123"
 CLIENT_ID = f"{BASE}/"
-DOMAIN = "qwen_tts_realtime"
 IMAGES = REPO / "docs" / "images"
 LANGUAGES = ("en", "zh-Hans")
 CHROMIUM = "/usr/bin/chromium"
@@ -37,76 +48,32 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1280, "height": 1300}  # tall enough for the longest form unscrolled
-SETTLE = 1.5  # seconds for the frontend's animations to finish before a picture
 
 
-@dataclass(frozen=True)
-class Scene:
-    """One picture: `walk` brings the page to it and returns what to photograph."""
-
-    name: str
-    walk: Callable[[Page, str], Locator]
+def integration_page(page: Page, language: str) -> Iterator[Shot]:
+    yield "integration-page", show_integration(page)
 
 
-def _strings(language: str) -> dict[str, Any]:
-    path = REPO / "custom_components" / DOMAIN / "translations" / f"{language}.json"
-    result: dict[str, Any] = json.loads(path.read_text())
-    return result
-
-
-def _dialog(page: Page) -> Locator:
-    """The open config-flow dialog, once its form has rendered."""
-    page.locator("dialog-data-entry-flow step-flow-form").first.wait_for()
-    time.sleep(SETTLE)
-    return page.locator("dialog-data-entry-flow ha-dialog dialog").first
-
-
-def _submit(page: Page) -> None:
-    buttons = page.locator("dialog-data-entry-flow ha-button").filter(visible=True)
-    buttons.filter(has_text=re.compile(r"\S")).last.click()  # Submit: the last one with a label
-    time.sleep(SETTLE)
-
-
-def integration_page(page: Page, language: str) -> Locator:
-    page.set_viewport_size({"width": 1280, "height": 560})
-    page.goto(f"{BASE}/config/integrations/integration/{DOMAIN}")
-    page.locator("ha-config-entry-row, ha-integration-card").first.wait_for()
-    page.locator("ha-toast").wait_for(state="hidden")  # "Home Assistant has started!"
-    time.sleep(SETTLE)
-    return page.locator("body")
-
-
-def config_flow_user(page: Page, language: str) -> Locator:
+def config_flow_user(page: Page, language: str) -> Iterator[Shot]:
     page.goto(f"{BASE}/config/integrations/dashboard/add?domain={DOMAIN}")
     page.locator("dialog-box ha-button").filter(visible=True).last.click()  # "Set up …?" OK
-    return _dialog(page)
+    yield "config-flow-user", dialog(page)
 
 
-def _add_profile(page: Page, language: str) -> None:
-    integration_page(page, language)
-    page.set_viewport_size(VIEWPORT)
-    label = _strings(language)["config_subentries"]["tts"]["initiate_flow"]["user"]
-    page.get_by_text(label).first.click()
-
-
-def voice_profile(page: Page, language: str) -> Locator:
-    _add_profile(page, language)
-    return _dialog(page)
-
-
-def config_flow_voice(page: Page, language: str) -> Locator:
-    _add_profile(page, language)
-    _dialog(page)
-    _submit(page)
-    return _dialog(page)
+def voice_profile(page: Page, language: str) -> Iterator[Shot]:
+    add_profile(page, language)
+    yield "voice-profile", dialog(page, "step-flow-menu")
+    choose(page, language, "user", "system_voice")
+    dialog(page)
+    submit(page)
+    yield "config-flow-voice", dialog(page)
 
 
 SCENES = [
     Scene("integration-page", integration_page),
     Scene("config-flow-user", config_flow_user),
     Scene("voice-profile", voice_profile),
-    Scene("config-flow-voice", config_flow_voice),
+    *VOICE_SCENES,
 ]
 
 
@@ -151,6 +118,7 @@ def _log_in(page: Page, language: str, tokens: dict[str, Any]) -> None:
 
 
 def take(scenes: list[Scene]) -> list[Path]:
+    """Walk each scene in each language; return the pictures written."""
     written = []
     tokens = _tokens()
     with sync_playwright() as playwright:
@@ -163,10 +131,11 @@ def take(scenes: list[Scene]) -> list[Path]:
                     context = browser.new_context(viewport=VIEWPORT, locale=language)
                     page = context.new_page()
                     _log_in(page, language, tokens)
-                    target = folder / f"{scene.name}.png"
-                    scene.walk(page, language).screenshot(path=str(target))
-                    written.append(target)
-                    print(f"wrote {target.relative_to(REPO)}", flush=True)
+                    for name, subject in scene.walk(page, language):
+                        target = folder / f"{name}.png"
+                        subject.screenshot(path=str(target))
+                        written.append(target)
+                        print(f"wrote {target.relative_to(REPO)}", flush=True)
                     context.close()
             page = browser.new_page()
             _log_in(page, "en", tokens)  # leave Home Assistant in English

@@ -3,6 +3,10 @@
 The config flow cannot play audio itself: its step links to a URL of this view. The URL is
 signed for the user who runs the flow and expires with the preview; the store keeps a few
 previews in memory only.
+
+The link is an HTML anchor with target="_blank", given to the step as a placeholder: the frontend
+routes every other same-origin link inside the app (a markdown link to /api/... lands on the
+dashboard and closes the flow), and translations may not hold HTML.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
+import html
 import secrets
 import time
 from typing import Final
@@ -119,3 +124,8 @@ def async_discard_preview(hass: HomeAssistant, token: str) -> None:
     """Forget a preview before it expires."""
     if (store := hass.data.get(_STORE)) is not None:
         store.discard(token)
+
+
+def preview_link(path: str, label: str) -> str:
+    """Return an anchor the frontend opens in a new tab instead of routing it inside the app."""
+    return f'<a href="{html.escape(path)}" target="_blank">{html.escape(label)}</a>'

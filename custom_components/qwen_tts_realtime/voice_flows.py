@@ -35,7 +35,7 @@ else:
 
 from .const import CONF_MODEL, CONF_VOICE, PRICING_URL
 from .errors import voice_form_error
-from .preview import async_discard_preview, async_publish_preview
+from .preview import async_discard_preview, async_publish_preview, preview_link
 from .realtime import (
     CustomVoice,
     RealtimeError,
@@ -167,7 +167,7 @@ class VoiceFlows(ConfigSubentryFlow):
             menu_options=["design_keep", "design_discard"],
             description_placeholders={
                 "voice": self._pending.name,
-                "preview_url": self._preview_path,
+                "preview_link": preview_link(self._preview_path, f"▶ {self._pending.name}"),
             },
         )
 

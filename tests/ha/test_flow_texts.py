@@ -58,6 +58,16 @@ async def test_the_api_key_link_ends_where_the_url_ends(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+async def test_every_link_ends_where_its_url_ends(hass: HomeAssistant, language: str) -> None:
+    """Each URL placeholder of every flow is a markdown link's target, never bare text."""
+    for category in ("config", "config_subentries", "options"):
+        strings = await async_get_translations(hass, language, category, [DOMAIN])
+        for key, text in strings.items():
+            for url in re.findall(r"\{(\w+_url)\}", text):
+                assert f"]({{{url}}})" in text, key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_reconfiguring_a_profile_ends_with_this_integrations_translated_message(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, language: str
 ) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import html
 from http import HTTPStatus
 import io
 from pathlib import Path
+import re
 from typing import Any, cast
 import wave
 
@@ -89,7 +91,11 @@ async def designed_preview(hass: HomeAssistant, entry: MockConfigEntry) -> Suben
 
 
 def preview_path(result: SubentryFlowResult) -> str:
-    return (result["description_placeholders"] or {})["preview_url"]
+    """The preview link's path; the link opens in a new tab (the frontend routes others in-app)."""
+    link = (result["description_placeholders"] or {})["preview_link"]
+    match = re.fullmatch(r'<a href="([^"]+)" target="_blank">[^<]+</a>', link)
+    assert match, link
+    return html.unescape(match.group(1))
 
 
 async def test_design_listen_keep_and_speak(
