@@ -21,7 +21,7 @@ from .records import ReceivedEvent, SessionRecord
 from .rules import SECOND_UPDATE_MESSAGE, UpdateError, apply_update
 from .scenario import Scenario
 from .segments import split_segments, take_complete
-from .voices import VOICE_STORE
+from .voice_store import VOICE_STORE
 
 
 class Connection:

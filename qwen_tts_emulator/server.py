@@ -13,7 +13,8 @@ from aiohttp import web
 from .connection import Connection
 from .records import SessionRecord, default_config, new_id
 from .scenario import Scenario
-from .voices import VoiceStore, add_voice_routes
+from .voice_store import VoiceStore
+from .voices import add_voice_routes
 
 _LOGGER = logging.getLogger("qwen_tts_emulator")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 import json
 import re
-import secrets
 from typing import Any, Final, Literal
 import uuid
 
@@ -18,10 +16,10 @@ from aiohttp import web
 from .audio import encode, render_espeak, render_pcm
 from .recording import UndecodableAudio, decode_data_url, speech_seconds
 from .scenario import ALL_FORMATS, ALL_SAMPLE_RATES, Scenario
+from .voice_store import TARGETS, VOICE_STORE, StoredVoice, VoiceRequest, VoiceStore, new_voice_id
 
 CUSTOMIZATION_PATH: Final = "/api/v1/services/audio/tts/customization"
 MAX_REQUEST_BYTES: Final = 12 * 1024 * 1024  # a 10 MB data URL and the JSON around it
-MAX_VOICES: Final = 1000
 MIN_SAMPLE_RATE: Final = 24000
 MAX_SECONDS: Final = 60.0
 MIN_SPEECH_SECONDS: Final = 3.0
@@ -34,10 +32,6 @@ _MODELS: Final[dict[str, Literal["vd", "vc"]]] = {
     "qwen-voice-design": "vd",
     "qwen-voice-enrollment": "vc",
 }
-_TARGETS: Final[dict[str, tuple[str, ...]]] = {
-    "vd": ("qwen3-tts-vd-realtime-2026-01-15", "qwen3-tts-vd-realtime-2025-12-16"),
-    "vc": ("qwen3-tts-vc-realtime-2026-01-15", "qwen3-tts-vc-realtime-2025-11-27"),
-}
 
 
 class VoiceApiError(Exception):
@@ -48,84 +42,6 @@ class VoiceApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-@dataclass(slots=True)
-class StoredVoice:
-    """One custom voice of the emulated account."""
-
-    voice: str
-    kind: Literal["vd", "vc"]
-    target_model: str
-    created: datetime
-    language: str = "zh"
-    voice_prompt: str = ""
-    preview_text: str = ""
-
-    def listing(self) -> dict[str, Any]:
-        """Return the voice as the list and query actions show it."""
-        stamp = self.created.strftime("%Y-%m-%d %H:%M:%S")
-        item: dict[str, Any] = {
-            "voice": self.voice,
-            "target_model": self.target_model,
-            "language": self.language,
-            "gmt_create": stamp,
-            "gmt_modified": stamp,
-        }
-        if self.kind == "vd":
-            item |= {"voice_prompt": self.voice_prompt, "preview_text": self.preview_text}
-        return item
-
-
-@dataclass(slots=True)
-class VoiceRequest:
-    """One request the API received: which model and action, and the HTTP status answered."""
-
-    model: str
-    action: str
-    status: int
-    body: dict[str, Any] = field(repr=False, default_factory=dict)
-
-
-@dataclass(slots=True)
-class VoiceStore:
-    """The account's custom voices; tests seed voices, set `limit` or queue `failures`.
-
-    `failures` holds (status, code, message) answers given, in order, to the next requests.
-    `fallback_reason` makes every clone answer in the degraded mode with that reason.
-    """
-
-    voices: dict[str, StoredVoice] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
-    requests: list[VoiceRequest] = field(default_factory=list)
-    failures: list[tuple[int, str, str]] = field(default_factory=list)
-    limit: int = MAX_VOICES
-    delay: float = 0.0
-    fallback_reason: str | None = None
-
-    def add(self, name: str, kind: Literal["vd", "vc"], target_model: str | None = None) -> str:
-        """Create a voice directly (no request); return its id."""
-        target = target_model or _TARGETS[kind][0]
-        voice_id = _new_voice_id(kind, name)
-        self.voices[voice_id] = StoredVoice(voice_id, kind, target, datetime.now())
-        return voice_id
-
-    def target_models(self) -> dict[str, str]:
-        """Return the model each voice was made for, by voice id."""
-        return {v.voice: v.target_model for v in self.voices.values()}
-
-    def actions(self, action: str) -> list[VoiceRequest]:
-        """Return the requests of one action (`create`, `list`...), in arrival order."""
-        return [r for r in self.requests if r.action == action]
-
-
-VOICE_STORE: Final = web.AppKey("voice_store", VoiceStore)
-
-
-def _new_voice_id(kind: str, name: str) -> str:
-    now = datetime.now()
-    stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
-    return f"qwen-tts-{kind}-{name}-voice-{stamp}-{secrets.token_hex(2)}"
 
 
 def add_voice_routes(
@@ -225,7 +141,7 @@ def _common(store: VoiceStore, kind: str, payload: dict[str, Any]) -> tuple[str,
             400, "InvalidParameter", "preferred_name must match [A-Za-z0-9_]{1,16}."
         )
     target = payload.get("target_model")
-    if target not in _TARGETS[kind]:
+    if target not in TARGETS[kind]:
         raise VoiceApiError(400, "InvalidParameter", f"target_model not supported: {target!r}.")
     language = payload.get("language", "zh")
     if language not in _LANGUAGES:
@@ -250,7 +166,7 @@ async def _design(
     if rate not in ALL_SAMPLE_RATES or fmt not in ALL_FORMATS:
         raise VoiceApiError(400, "InvalidParameter", "Unsupported sample_rate or response_format.")
     name, target, language = _common(store, "vd", payload)
-    voice_id = _new_voice_id("vd", name)
+    voice_id = new_voice_id("vd", name)
     pcm: bytes | None = None
     if scenario.voice_engine == "espeak":
         pcm = await render_espeak(
@@ -290,7 +206,7 @@ async def _clone(store: VoiceStore, payload: dict[str, Any]) -> dict[str, Any]:
         raise VoiceApiError(400, "Audio.DurationLimitError", "Audio is longer than 60 s.")
     if speech_seconds(pcm, rate) < MIN_SPEECH_SECONDS:
         raise VoiceApiError(400, "Audio.PreprocessError", "Too little clean speech in the audio.")
-    voice_id = _new_voice_id("vc", name)
+    voice_id = new_voice_id("vc", name)
     store.voices[voice_id] = StoredVoice(voice_id, "vc", target, datetime.now(), language)
     output: dict[str, Any] = {"voice": voice_id, "target_model": target}
     if store.fallback_reason:

@@ -11,6 +11,7 @@ from .realtime import (
     AccountError,
     AudioLimitError,
     AuthenticationError,
+    BadAudioError,
     ConnectError,
     ConnectionClosedError,
     ConnectReason,
@@ -23,14 +24,12 @@ from .realtime import (
     ResponseTimeoutError,
     ServiceError,
     TimeoutStage,
-)
-from .realtime.errors import (  # voice customisation (#14)
-    BadAudioError,
     VoiceApiUnavailableError,
     VoiceNotFoundError,
     VoiceStorageFullError,
+    kind_of_model,
+    kind_of_voice,
 )
-from .realtime.voices_api import kind_of_model, kind_of_voice
 
 
 def _error(

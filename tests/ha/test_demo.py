@@ -1,32 +1,21 @@
-"""scripts/demo.py: where `scripts/speak` writes, what it says on failure, and restarts."""
+"""scripts/demo: where `scripts/speak` writes, what it says on failure, and restarts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-import importlib.util
 import json
 from pathlib import Path
 import subprocess
 import sys
-from types import ModuleType
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
-
-SCRIPT = Path(__file__).parents[2] / "scripts" / "demo.py"
-
-
-@pytest.fixture(scope="module")
-def demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("demo", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from scripts.demo.__main__ import output_path
+from scripts.demo.home_assistant import logged_tts_error
+from scripts.demo.lifecycle import PID_FILE, REPO, take_over
 
 
 @pytest.mark.parametrize(
@@ -37,17 +26,16 @@ def demo() -> ModuleType:
         ("/tmp/abs.wav", "/tmp/abs.wav"),
     ],
 )
-def test_output_is_relative_to_the_callers_directory(
-    demo: ModuleType, output: str, expected: str
-) -> None:
-    assert demo.output_path(output, Path("/home/me/work")) == Path(expected)
+def test_output_is_relative_to_the_callers_directory(output: str, expected: str) -> None:
+    assert output_path(output, Path("/home/me/work")) == Path(expected)
 
 
 async def test_an_empty_message_gets_the_integrations_own_message(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:
     result = subprocess.run(  # noqa: ASYNC221 - it exits before starting anything
-        [sys.executable, str(SCRIPT), "speak", "  ", "--cwd", str(tmp_path)],
+        [sys.executable, "-m", "scripts.demo", "speak", "  ", "--cwd", str(tmp_path)],
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
@@ -61,7 +49,7 @@ async def test_an_empty_message_gets_the_integrations_own_message(
 
 
 def test_a_synthesis_failure_is_reported_with_the_reason_home_assistant_logged(
-    demo: ModuleType, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     log = tmp_path / "home-assistant.log"
     log.write_text(
@@ -74,33 +62,35 @@ def test_a_synthesis_failure_is_reported_with_the_reason_home_assistant_logged(
             "Error streaming tts: speech_rate must be between 0.5 and 2, not 5.0\n"
         )
 
-    assert demo.logged_tts_error(log, start) == "speech_rate must be between 0.5 and 2, not 5.0"
-    assert demo.logged_tts_error(log, log.stat().st_size) is None
+    assert logged_tts_error(log, start) == "speech_rate must be between 0.5 and 2, not 5.0"
+    assert logged_tts_error(log, log.stat().st_size) is None
 
 
 @pytest.fixture
 def leftover() -> Iterator[subprocess.Popen[bytes]]:
     """A process that looks like one an earlier demo left running."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "demo.py"])
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "scripts.demo"]
+    )
     yield process
     process.kill()
     process.wait()
 
 
 def test_a_new_demo_stops_what_an_earlier_one_left_running(
-    demo: ModuleType, leftover: subprocess.Popen[bytes], tmp_path: Path
+    leftover: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
     with subprocess.Popen(["sleep", "60"]) as stranger:  # a reused pid: not the demo's
-        (tmp_path / demo.PID_FILE).write_text(json.dumps([leftover.pid, stranger.pid]))
+        (tmp_path / PID_FILE).write_text(json.dumps([leftover.pid, stranger.pid]))
         try:
-            assert demo.take_over(tmp_path) == [leftover.pid]
+            assert take_over(tmp_path) == [leftover.pid]
 
             assert leftover.wait(timeout=5) is not None
             assert stranger.poll() is None
-            assert not (tmp_path / demo.PID_FILE).exists()
+            assert not (tmp_path / PID_FILE).exists()
         finally:
             stranger.kill()
 
 
-def test_nothing_to_take_over_without_a_pid_file(demo: ModuleType, tmp_path: Path) -> None:
-    assert demo.take_over(tmp_path) == []
+def test_nothing_to_take_over_without_a_pid_file(tmp_path: Path) -> None:
+    assert take_over(tmp_path) == []

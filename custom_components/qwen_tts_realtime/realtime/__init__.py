@@ -22,6 +22,14 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
+from .custom_voices import (
+    ClonedVoice,
+    CustomVoice,
+    DesignedVoice,
+    VoiceKind,
+    kind_of_model,
+    kind_of_voice,
+)
 from .endpoints import Region, endpoint_for, is_loopback, normalize_endpoint
 from .errors import (
     AccountError,
@@ -47,15 +55,7 @@ from .errors import (
 )
 from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
-from .voices_api import (
-    ClonedVoice,
-    CustomVoice,
-    DesignedVoice,
-    VoiceKind,
-    VoicesClient,
-    kind_of_model,
-    kind_of_voice,
-)
+from .voices_api import VoicesClient
 from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [

@@ -19,6 +19,7 @@ import uuid
 import aiohttp
 
 from .catalog import Format
+from .chunks import AudioChunks
 from .deadlines import SessionDeadlines
 from .errors import (
     ConnectionClosedError,
@@ -41,7 +42,6 @@ from .frames import (
     too_big,
 )
 from .limits import MAX_BAD_FRAMES, MAX_FRAME_BYTES, READ_AHEAD_FRAMES, AudioMeter, Timeouts
-from .mp3 import Mp3Joiner
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSE_TIMEOUT: Final = 1.0
@@ -221,9 +221,7 @@ class Connection:
         samples; mp3 responses are joined into one MPEG stream. `on_usage` gets each completed
         response's `usage.characters`.
         """
-        align = response_format == Format.PCM
-        joiner = Mp3Joiner() if response_format == Format.MP3 else None
-        carry = b""
+        chunks = AudioChunks(response_format)
         open_responses = completed = 0
         while True:
             event = self._decode(await self._next())
@@ -233,11 +231,8 @@ class Connection:
             if event_type == "response.audio.delta":
                 delta = decode_delta(event)
                 self._deadlines.heard_audio(meter.add(len(delta)))
-                data = carry + (delta if joiner is None else joiner.feed(delta))
-                cut = len(data) - (len(data) % 2) if align else len(data)
-                carry = data[cut:]
-                if cut:
-                    yield data[:cut]
+                if chunk := chunks.feed(delta):
+                    yield chunk
             elif event_type == "session.updated":
                 self.session_accepted = True
             elif event_type == "response.created":
@@ -248,14 +243,14 @@ class Connection:
                 completed += 1
                 if on_usage is not None:
                     on_usage(characters)
-                if joiner is not None and (rest := joiner.end_response()):
+                if rest := chunks.end_response():
                     yield rest
             elif event_type == "error":
                 raise error_from_event(event)
             elif event_type == "session.finished":
                 check_finished(self._finish_sent, open_responses, completed)
-                if carry:
-                    _LOGGER.debug("Dropping %d byte(s) of an incomplete sample", len(carry))
+                if chunks.held_back:
+                    _LOGGER.debug("Dropping %d byte(s) of an incomplete sample", chunks.held_back)
                 return
 
     def _decode(self, msg: aiohttp.WSMessage) -> dict[str, Any] | None:

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-from dataclasses import dataclass
-from datetime import datetime
-import json
 import re
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import aiohttp
 
+from .custom_voices import (
+    PREVIEW_FORMAT,
+    PREVIEW_SAMPLE_RATE,
+    TARGET_MODELS,
+    ClonedVoice,
+    CustomVoice,
+    DesignedVoice,
+    VoiceKind,
+    answer_output,
+    created_voice,
+    designed_voice,
+    kind_of_voice,
+    listed_voice,
+)
 from .endpoints import customization_url
 from .errors import (
     BadAudioError,
@@ -25,23 +35,12 @@ from .errors import (
     ResponseTimeoutError,
     TimeoutStage,
     VoiceApiResponseError,
-    error_from_voice_api,
 )
-
-type VoiceKind = Literal["design", "clone"]
 
 SERVICE_MODELS: Final[dict[VoiceKind, str]] = {
     "design": "qwen-voice-design",
     "clone": "qwen-voice-enrollment",
 }
-# The realtime models a new voice is made for (its id works on that model only).
-TARGET_MODELS: Final[dict[VoiceKind, str]] = {
-    "design": "qwen3-tts-vd-realtime-2026-01-15",
-    "clone": "qwen3-tts-vc-realtime-2026-01-15",
-}
-_ID_PREFIXES: Final[dict[VoiceKind, str]] = {"design": "qwen-tts-vd-", "clone": "qwen-tts-vc-"}
-_MODEL_MARKERS: Final[dict[VoiceKind, str]] = {"design": "-vd-", "clone": "-vc-"}
-
 NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_]{1,16}")  # the service's preferred_name rule
 MAX_DESCRIPTION_CHARS: Final = 2048  # voice_prompt
 MAX_PREVIEW_TEXT_CHARS: Final = 1024  # preview_text
@@ -51,66 +50,9 @@ MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 MAX_AUDIO_REQUEST_BYTES: Final = 10_000_000
 # Seconds for one request: a design synthesizes its preview before answering.
 REQUEST_TIMEOUT: Final = 90.0
-PREVIEW_SAMPLE_RATE: Final = 24000
-PREVIEW_FORMAT: Final = "wav"
 LIST_PAGE_SIZE: Final = 100
 # 1000 custom voices per account: ten pages hold them all; a longer list is cut, not followed.
 MAX_LIST_PAGES: Final = 10
-
-
-@dataclass(frozen=True, slots=True)
-class CustomVoice:
-    """A designed or cloned voice of the account."""
-
-    voice_id: str
-    kind: VoiceKind
-    target_model: str
-    created: datetime | None = None
-    language: str | None = None
-    description: str | None = None  # the design prompt
-
-    @property
-    def name(self) -> str:
-        """Return the preferred name embedded in the id (the id itself when it has none)."""
-        rest = self.voice_id.removeprefix(_ID_PREFIXES[self.kind])
-        name, separator, _ = rest.rpartition("-voice-")
-        return name if separator and name else self.voice_id
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewAudio:
-    """The spoken preview the service returns with a designed voice."""
-
-    data: bytes
-    sample_rate: int
-    response_format: str
-
-
-@dataclass(frozen=True, slots=True)
-class DesignedVoice:
-    """A newly designed voice and its preview."""
-
-    voice: CustomVoice
-    preview: PreviewAudio
-
-
-@dataclass(frozen=True, slots=True)
-class ClonedVoice:
-    """A newly cloned voice; `fallback_reason` is set when it was made in a degraded mode."""
-
-    voice: CustomVoice
-    fallback_mode: bool = False
-    fallback_reason: str | None = None
-
-
-def kind_of_voice(voice_id: str) -> VoiceKind | None:
-    """Return whether an id is of a designed or a cloned voice (None: a system voice)."""
-    return next((kind for kind, p in _ID_PREFIXES.items() if voice_id.startswith(p)), None)
-
-
-def kind_of_model(model: str) -> VoiceKind | None:
-    """Return which kind of custom voice a realtime model speaks with (None: system voices)."""
-    return next((kind for kind, m in _MODEL_MARKERS.items() if m in model), None)
 
 
 def audio_data_url(audio: bytes, mime_type: str) -> str:
@@ -150,24 +92,7 @@ class VoicesClient:
             },
             parameters={"sample_rate": PREVIEW_SAMPLE_RATE, "response_format": PREVIEW_FORMAT},
         )
-        voice = _created_voice(output, "design", language)
-        preview = output.get("preview_audio")
-        if not isinstance(preview, dict) or not isinstance(preview.get("data"), str):
-            raise VoiceApiResponseError("the designed voice came without its preview audio")
-        try:
-            data = base64.b64decode(preview["data"], validate=True)
-        except binascii.Error, ValueError:
-            data = b""
-        if not data:
-            raise VoiceApiResponseError("the preview audio is empty or not base64")
-        return DesignedVoice(
-            voice,
-            PreviewAudio(
-                data,
-                _int(preview.get("sample_rate"), PREVIEW_SAMPLE_RATE),
-                str(preview.get("response_format") or PREVIEW_FORMAT),
-            ),
-        )
+        return designed_voice(output, language)
 
     async def clone(
         self,
@@ -197,7 +122,7 @@ class VoicesClient:
         output = await self._call("clone", request)
         reason = output.get("fallback_reason")
         return ClonedVoice(
-            _created_voice(output, "clone", language),
+            created_voice(output, "clone", language),
             fallback_mode=output.get("fallback_mode") is True,
             fallback_reason=str(reason) if reason else None,
         )
@@ -212,7 +137,7 @@ class VoicesClient:
             items = output.get("voice_list")
             if not isinstance(items, list):
                 raise VoiceApiResponseError("the voice list is missing")
-            voices += [v for item in items if (v := _listed_voice(item, kind)) is not None]
+            voices += [v for item in items if (v := listed_voice(item, kind)) is not None]
             total = output.get("total_count")
             if len(items) < LIST_PAGE_SIZE or (isinstance(total, int) and len(voices) >= total):
                 break
@@ -221,7 +146,7 @@ class VoicesClient:
     async def query(self, voice_id: str) -> CustomVoice:
         """Return one designed voice (cloned voices have no documented query)."""
         output = await self._call("design", {"action": "query", "voice": voice_id})
-        voice = _listed_voice(output, "design")
+        voice = listed_voice(output, "design")
         if voice is None:
             raise VoiceApiResponseError("the voice query answered without a voice")
         return voice
@@ -259,7 +184,9 @@ class VoicesClient:
             failure = ConnectError(f"cannot reach the voice service: {type(err).__name__}")
         if failure is not None:
             raise failure
-        return _output(status, raw)
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise VoiceApiResponseError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
+        return answer_output(status, raw)
 
 
 async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
@@ -270,70 +197,3 @@ async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
     ):
         raw += chunk
     return bytes(raw)
-
-
-def _output(status: int, raw: bytes) -> dict[str, Any]:
-    if len(raw) > MAX_RESPONSE_BYTES:
-        raise VoiceApiResponseError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        if status >= 400:
-            raise error_from_voice_api(status, "", f"HTTP {status}")
-        raise VoiceApiResponseError(f"the answer (HTTP {status}) is not a JSON object")
-    if status >= 400 or ("code" in payload and "output" not in payload):
-        raise error_from_voice_api(
-            status, str(payload.get("code") or ""), str(payload.get("message") or "")
-        )
-    output = payload.get("output")
-    if not isinstance(output, dict):
-        raise VoiceApiResponseError("the answer has no output")
-    return output
-
-
-def _created_voice(output: dict[str, Any], kind: VoiceKind, language: str | None) -> CustomVoice:
-    voice = output.get("voice")
-    if not isinstance(voice, str) or kind_of_voice(voice) != kind:
-        raise VoiceApiResponseError("the service answered without a new voice id")
-    target = output.get("target_model")
-    return CustomVoice(
-        voice,
-        kind,
-        target if isinstance(target, str) and target else TARGET_MODELS[kind],
-        created=datetime.now().astimezone(),
-        language=language,
-    )
-
-
-def _listed_voice(item: Any, kind: VoiceKind) -> CustomVoice | None:
-    if not isinstance(item, dict) or not isinstance(item.get("voice"), str):
-        return None
-    if kind_of_voice(item["voice"]) != kind:
-        return None
-    target = item.get("target_model")
-    language = item.get("language")
-    prompt = item.get("voice_prompt")
-    return CustomVoice(
-        item["voice"],
-        kind,
-        target if isinstance(target, str) and target else TARGET_MODELS[kind],
-        created=_timestamp(item.get("gmt_create")),
-        language=language if isinstance(language, str) and language else None,
-        description=prompt if isinstance(prompt, str) and prompt else None,
-    )
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """Parse the service's `gmt_create` ("2026-01-15 10:11:12"); None when absent or odd."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -1,0 +1,95 @@
+"""The emulated account's custom voices, and the requests the customisation API received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+import secrets
+from typing import Any, Final, Literal
+
+from aiohttp import web
+
+MAX_VOICES: Final = 1000
+TARGETS: Final[dict[str, tuple[str, ...]]] = {
+    "vd": ("qwen3-tts-vd-realtime-2026-01-15", "qwen3-tts-vd-realtime-2025-12-16"),
+    "vc": ("qwen3-tts-vc-realtime-2026-01-15", "qwen3-tts-vc-realtime-2025-11-27"),
+}
+
+
+@dataclass(slots=True)
+class StoredVoice:
+    """One custom voice of the emulated account."""
+
+    voice: str
+    kind: Literal["vd", "vc"]
+    target_model: str
+    created: datetime
+    language: str = "zh"
+    voice_prompt: str = ""
+    preview_text: str = ""
+
+    def listing(self) -> dict[str, Any]:
+        """Return the voice as the list and query actions show it."""
+        stamp = self.created.strftime("%Y-%m-%d %H:%M:%S")
+        item: dict[str, Any] = {
+            "voice": self.voice,
+            "target_model": self.target_model,
+            "language": self.language,
+            "gmt_create": stamp,
+            "gmt_modified": stamp,
+        }
+        if self.kind == "vd":
+            item |= {"voice_prompt": self.voice_prompt, "preview_text": self.preview_text}
+        return item
+
+
+@dataclass(slots=True)
+class VoiceRequest:
+    """One request the API received: which model and action, and the HTTP status answered."""
+
+    model: str
+    action: str
+    status: int
+    body: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass(slots=True)
+class VoiceStore:
+    """The account's custom voices; tests seed voices, set `limit` or queue `failures`.
+
+    `failures` holds (status, code, message) answers given, in order, to the next requests.
+    `fallback_reason` makes every clone answer in the degraded mode with that reason.
+    """
+
+    voices: dict[str, StoredVoice] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    requests: list[VoiceRequest] = field(default_factory=list)
+    failures: list[tuple[int, str, str]] = field(default_factory=list)
+    limit: int = MAX_VOICES
+    delay: float = 0.0
+    fallback_reason: str | None = None
+
+    def add(self, name: str, kind: Literal["vd", "vc"], target_model: str | None = None) -> str:
+        """Create a voice directly (no request); return its id."""
+        target = target_model or TARGETS[kind][0]
+        voice_id = new_voice_id(kind, name)
+        self.voices[voice_id] = StoredVoice(voice_id, kind, target, datetime.now())
+        return voice_id
+
+    def target_models(self) -> dict[str, str]:
+        """Return the model each voice was made for, by voice id."""
+        return {v.voice: v.target_model for v in self.voices.values()}
+
+    def actions(self, action: str) -> list[VoiceRequest]:
+        """Return the requests of one action (`create`, `list`...), in arrival order."""
+        return [r for r in self.requests if r.action == action]
+
+
+VOICE_STORE: Final = web.AppKey("voice_store", VoiceStore)
+
+
+def new_voice_id(kind: str, name: str) -> str:
+    """Return a fresh id in the service's form: kind, preferred name, time, a random tail."""
+    now = datetime.now()
+    stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+    return f"qwen-tts-{kind}-{name}-voice-{stamp}-{secrets.token_hex(2)}"

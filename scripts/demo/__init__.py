@@ -1,0 +1,1 @@
+"""The demo: Home Assistant with the integration, against the emulator or the real service."""

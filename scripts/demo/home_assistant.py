@@ -1,0 +1,235 @@
+"""The demo's Home Assistant, driven over its HTTP API as a user would: onboarding, the
+integration's config flow over REST, and speech through Home Assistant's own TTS path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from pathlib import Path
+import struct
+import sys
+import time
+from typing import Any, Final
+
+import aiohttp
+
+from .lifecycle import REPO, DemoError, Pids, spawn, stop
+
+CLIENT_ID: Final = "http://127.0.0.1:8123/"
+USERNAME: Final = "demo"
+PASSWORD: Final = "demo-password"
+ENGINE: Final = "tts.qwen_tts"
+AUTH_FILE: Final = ".qwen-tts-demo-auth.json"
+TARGET_FILE: Final = ".qwen-tts-demo-target"
+LOG_FILE: Final = "home-assistant.log"
+LOG_WAIT: Final = 5.0  # seconds to wait for Home Assistant to log why a synthesis failed
+TTS_ERROR_PREFIX: Final = "Error streaming tts: "  # how Home Assistant logs a failed synthesis
+
+
+def write_http_config(config_dir: Path, host: str, port: int) -> None:
+    """Set where Home Assistant listens: it keeps this in storage and ignores `http:` in YAML."""
+    stable = {
+        "server_host": [host], "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"], "login_attempts_threshold": -1,
+        "ip_ban_enabled": True, "ssl_profile": "modern", "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00", "error": None, "error_message": None,
+    }  # fmt: skip
+    store = {
+        "version": 2, "minor_version": 2, "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }  # fmt: skip
+    (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
+    (config_dir / ".storage" / "http").write_text(json.dumps(store, indent=2))
+
+
+def logged_tts_error(log: Path, start: int) -> str | None:
+    """Return the last synthesis error Home Assistant logged after byte `start` of its log."""
+    try:
+        with log.open("rb") as file:
+            file.seek(start)
+            lines = file.read().decode(errors="replace").splitlines()
+    except OSError:
+        return None
+    errors = [line.split(TTS_ERROR_PREFIX, 1)[1] for line in lines if TTS_ERROR_PREFIX in line]
+    return errors[-1] if errors else None
+
+
+class HomeAssistant:
+    """A Home Assistant instance reached over its HTTP API."""
+
+    def __init__(self, config_dir: Path, port: int, pids: Pids) -> None:
+        self.config_dir = config_dir
+        self.pids = pids
+        self.base = f"http://127.0.0.1:{port}"
+        self.port = port
+        self.process: asyncio.subprocess.Process | None = None
+        self.token = ""
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        (self.config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
+        link = self.config_dir / "custom_components" / "qwen_tts_realtime"
+        if not link.exists():
+            link.symlink_to(REPO / "custom_components" / "qwen_tts_realtime")
+        # A temporary folder of its own: every Home Assistant that sets up file_upload (a test
+        # run in the same build root, say) empties the shared /tmp/home-assistant-file_upload,
+        # and a recording uploaded to this demo then fails with a 500.
+        temporary = self.config_dir / ".tmp"
+        temporary.mkdir(exist_ok=True)
+        self.process = await spawn(
+            self.pids, sys.executable, "-m", "homeassistant", "--config", str(self.config_dir),
+            "--skip-pip-packages", "home-assistant-frontend",
+            env={**os.environ, "TMPDIR": str(temporary)},
+        )  # fmt: skip
+        for _ in range(600):
+            if self.process.returncode is not None:
+                raise SystemExit(f"Home Assistant exited with {self.process.returncode}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{self.base}/manifest.json") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.5)
+        raise SystemExit("Home Assistant did not start within 5 minutes")
+
+    async def stop(self) -> None:
+        await stop(self.process)
+
+    async def login(self, session: aiohttp.ClientSession, *, finish_onboarding: bool) -> None:
+        """Onboard (first run) or log in with the stored refresh token.
+
+        Finishing onboarding makes the UI usable but also sets up Home Assistant's default
+        integrations, which install packages in the background: a temporary instance skips it.
+        """
+        auth_file = self.config_dir / AUTH_FILE
+        if auth_file.exists():
+            refresh = json.loads(auth_file.read_text())["refresh_token"]
+            tokens = await self._token(session, grant_type="refresh_token", refresh_token=refresh)
+            self.token = tokens["access_token"]
+            return
+        async with session.post(
+            f"{self.base}/api/onboarding/users",
+            json={"client_id": CLIENT_ID, "name": "Demo", "username": USERNAME,
+                  "password": PASSWORD, "language": "en"},
+        ) as response:  # fmt: skip
+            code = (await response.json())["auth_code"]
+        tokens = await self._token(session, grant_type="authorization_code", code=code)
+        self.token = tokens["access_token"]
+        auth_file.write_text(json.dumps({"refresh_token": tokens["refresh_token"]}))
+        if not finish_onboarding:
+            return
+        for step, body in (
+            ("core_config", {}),
+            ("analytics", {}),
+            ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+        ):
+            await self.call(session, "post", f"/api/onboarding/{step}", body)
+
+    async def _token(self, session: aiohttp.ClientSession, **form: str) -> dict[str, Any]:
+        async with session.post(
+            f"{self.base}/auth/token", data={"client_id": CLIENT_ID, **form}
+        ) as response:
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def call(
+        self, session: aiohttp.ClientSession, method: str, path: str, body: Any = None
+    ) -> Any:
+        async with session.request(
+            method,
+            f"{self.base}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as response:
+            if response.status >= 400:
+                raise SystemExit(
+                    f"{method.upper()} {path}: {response.status} {await response.text()}"
+                )
+            if response.content_type == "application/json":
+                return await response.json()
+            return await response.read()
+
+    async def configure(
+        self, session: aiohttp.ClientSession, api_key: str, endpoint: str | None
+    ) -> None:
+        """Create the entry through the integration's config flow (once per target)."""
+        region = "custom" if endpoint else os.environ.get("DASHSCOPE_REGION", "international")
+        target = endpoint or region
+        state_file = self.config_dir / TARGET_FILE
+        entries = [
+            entry
+            for entry in await self.call(session, "get", "/api/config/config_entries/entry")
+            if entry["domain"] == "qwen_tts_realtime"
+        ]
+        if entries and state_file.exists() and state_file.read_text() == target:
+            return
+        for entry in entries:
+            await self.call(
+                session, "delete", f"/api/config/config_entries/entry/{entry['entry_id']}"
+            )
+        flow = await self.call(
+            session, "post", "/api/config/config_entries/flow", {"handler": "qwen_tts_realtime"}
+        )
+        user: dict[str, Any] = {"api_key": api_key, "region": region}
+        if endpoint:
+            user["endpoint"] = endpoint
+        for data in (
+            user,
+            {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"},
+            {"voice": "Cherry", "language": "en", "sample_rate": "24000",
+             "speech_rate": 1.0, "volume": 50, "pitch_rate": 1.0},
+        ):  # fmt: skip
+            flow = await self.call(
+                session, "post", f"/api/config/config_entries/flow/{flow['flow_id']}", data
+            )
+            if flow.get("errors"):
+                raise SystemExit(f"config flow step {flow['step_id']}: {flow['errors']}")
+        state_file.write_text(target)
+
+    async def speak(
+        self, session: aiohttp.ClientSession, message: str, options: dict[str, Any]
+    ) -> bytes:
+        """Return the WAV, or raise DemoError with the integration's message for a failure."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        body = {
+            "engine_id": ENGINE,
+            "message": message,
+            "options": {"preferred_format": "wav", **options},
+        }
+        async with session.post(
+            f"{self.base}/api/tts_get_url", json=body, headers=headers
+        ) as response:
+            reply = await response.json(content_type=None)
+            if response.status != 200:
+                raise DemoError(str(reply.get("error") or reply.get("message") or reply))
+        log = self.config_dir / LOG_FILE
+        start = log.stat().st_size if log.exists() else 0
+        async with session.get(f"{self.base}{reply['path']}", headers=headers) as response:
+            if response.status == 200:
+                return await response.read()
+        deadline = time.monotonic() + LOG_WAIT
+        while (reason := logged_tts_error(log, start)) is None and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        raise DemoError(reason or f"Home Assistant answered {response.status}; see {log}")
+
+
+def complete_wav(audio: bytes) -> bytes:
+    """Write the real sizes into a streamed WAV header (Home Assistant passes it on as streamed)."""
+    if audio[:4] != b"RIFF" or audio[36:40] != b"data":
+        return audio
+    size = len(audio) - 44
+    return b"".join(
+        (audio[:4], struct.pack("<I", size + 36), audio[8:40], struct.pack("<I", size), audio[44:])
+    )
+
+
+async def answers(session: aiohttp.ClientSession, port: int, config_dir: Path | None) -> bool:
+    """Return whether Home Assistant answers on `port` (and is the demo of `config_dir`)."""
+    with contextlib.suppress(aiohttp.ClientError):
+        async with session.get(f"http://127.0.0.1:{port}/manifest.json") as response:
+            return response.status == 200 and (
+                config_dir is None or (config_dir / AUTH_FILE).exists()
+            )
+    return False
