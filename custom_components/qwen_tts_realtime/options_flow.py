@@ -1,46 +1,16 @@
 """The entry's options: settings of the whole entry (all its voice profiles).
 
-Each option is one field of `_fields`; an option left empty is not stored.
+Each option is one field of `flow_schemas.options_schema`; an option left empty is not stored.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-)
 
-if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
-    import probatio as vol
-else:
-    import voluptuous as vol
-
-from .const import CONF_KEEP_WARM, CONF_PRICE, DEFAULT_KEEP_WARM, PRICING_URL, KeepWarm
-
-
-def _fields(currency: str) -> dict[Any, Any]:
-    return {
-        vol.Required(CONF_KEEP_WARM, default=DEFAULT_KEEP_WARM): SelectSelector(
-            SelectSelectorConfig(
-                options=list(KeepWarm),
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_KEEP_WARM,
-            )
-        ),
-        # Opt-in: no price, no cost sensor. Prices change, so none is suggested.
-        vol.Optional(CONF_PRICE): NumberSelector(
-            NumberSelectorConfig(
-                min=0, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=currency
-            )
-        ),
-    }
+from .const import PRICING_URL
+from .flow_schemas import options_schema
 
 
 class QwenTTSOptionsFlow(OptionsFlow):
@@ -56,7 +26,7 @@ class QwenTTSOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(_fields(currency)), self.config_entry.options
+                options_schema(currency), self.config_entry.options
             ),
             description_placeholders={"pricing_url": PRICING_URL, "currency": currency},
         )

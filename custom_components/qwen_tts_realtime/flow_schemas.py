@@ -1,0 +1,247 @@
+"""The forms of the config and voice-profile flows: what each step asks, with its defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
+from homeassistant.helpers.selector import (
+    FileSelector,
+    FileSelectorConfig,
+    LanguageSelector,
+    LanguageSelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+if TYPE_CHECKING:  # Home Assistant 2026.x installs probatio as voluptuous: type against it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+from .const import (
+    CONF_ENDPOINT,
+    CONF_INSTRUCTIONS,
+    CONF_KEEP_WARM,
+    CONF_MODEL,
+    CONF_PITCH_RATE,
+    CONF_PRICE,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
+    CONF_SPEECH_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    DEFAULT_KEEP_WARM,
+    DEFAULT_PITCH_RATE,
+    DEFAULT_PROFILE_NAME,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SPEECH_RATE,
+    DEFAULT_VOLUME,
+    KeepWarm,
+)
+from .realtime import (
+    DEFAULT_MODEL,
+    DEFAULT_VOICE,
+    SELECTABLE_MODELS,
+    Region,
+    model_info,
+    voices_for,
+)
+from .realtime.catalog import ALL_LANGUAGES
+from .recording_check import ACCEPT
+
+CONF_DESCRIPTION: Final = "description"
+CONF_PREVIEW_TEXT: Final = "preview_text"
+CONF_AUDIO: Final = "audio"
+CONF_TRANSCRIPT: Final = "transcript"
+
+# A step that only tells or confirms.
+NO_FIELDS: Final = vol.Schema({})
+
+
+def _password() -> TextSelector:
+    return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> vol.Schema:
+    """Ask for the region, a custom endpoint and (unless `with_key` is False) the API key."""
+    fields: dict[Any, Any] = {}
+    if with_key:
+        fields[vol.Required(CONF_API_KEY)] = _password()
+    fields[vol.Required(CONF_REGION, default=defaults.get(CONF_REGION, Region.INTERNATIONAL))] = (
+        SelectSelector(
+            SelectSelectorConfig(
+                options=[region.value for region in Region],
+                translation_key=CONF_REGION,
+                mode=SelectSelectorMode.LIST,
+            )
+        )
+    )
+    endpoint_default = (
+        defaults.get(CONF_ENDPOINT) if defaults.get(CONF_REGION) == Region.CUSTOM else None
+    )
+    fields[vol.Optional(CONF_ENDPOINT, description={"suggested_value": endpoint_default})] = (
+        TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    )
+    return vol.Schema(fields)
+
+
+def reconfigure_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    """Ask for the region and endpoint; a new key only if it changes."""
+    return connection_schema(defaults, with_key=False).extend(
+        {vol.Optional(CONF_API_KEY): _password()}
+    )
+
+
+def api_key_schema() -> vol.Schema:
+    """Ask for a new key alone."""
+    return vol.Schema({vol.Required(CONF_API_KEY): _password()})
+
+
+def model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    """Ask for a profile's name and model."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_PROFILE_NAME)): str,
+            vol.Required(CONF_MODEL, default=defaults.get(CONF_MODEL, DEFAULT_MODEL)): (
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=[model.name for model in SELECTABLE_MODELS],
+                        translation_key=CONF_MODEL,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                )
+            ),
+        }
+    )
+
+
+def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -> vol.Schema:
+    """Ask for a profile's voice and the settings its model takes."""
+    model = model_info(model_name)
+    voice_options = [
+        SelectOptionDict(value=voice.voice_id, label=voice.label(language))
+        for voice in voices_for(model, model.languages[0])
+    ]
+    default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
+    base_language = language.split("-", maxsplit=1)[0]
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_VOICE, default=default_voice): SelectSelector(
+            SelectSelectorConfig(
+                options=voice_options, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        ),
+        vol.Required(
+            CONF_LANGUAGE,
+            default=defaults.get(
+                CONF_LANGUAGE,
+                base_language
+                if base_language in model.languages
+                else model.languages[1 % len(model.languages)],
+            ),
+        ): LanguageSelector(LanguageSelectorConfig(languages=list(model.languages))),
+        vol.Required(
+            CONF_SAMPLE_RATE, default=str(defaults.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE))
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[str(rate) for rate in model.sample_rates],
+                translation_key=CONF_SAMPLE_RATE,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+    if model.prosody:
+        for key, default, low, high, step in (
+            (CONF_SPEECH_RATE, DEFAULT_SPEECH_RATE, 0.5, 2.0, 0.05),
+            (CONF_VOLUME, DEFAULT_VOLUME, 0, 100, 1),
+            (CONF_PITCH_RATE, DEFAULT_PITCH_RATE, 0.5, 2.0, 0.05),
+        ):
+            fields[vol.Required(key, default=defaults.get(key, default))] = NumberSelector(
+                NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.SLIDER)
+            )
+    if model.instructions:
+        fields[
+            vol.Optional(
+                CONF_INSTRUCTIONS, description={"suggested_value": defaults.get(CONF_INSTRUCTIONS)}
+            )
+        ] = TextSelector(TextSelectorConfig(multiline=True))
+    return vol.Schema(fields)
+
+
+def _new_voice_schema(language: str, fields: Mapping[Any, Any]) -> vol.Schema:
+    """Ask for a new voice's name, `fields`, and its language (Home Assistant's by default)."""
+    base = language.split("-", maxsplit=1)[0]
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME): str,
+            **fields,
+            vol.Required(
+                CONF_LANGUAGE, default=base if base in ALL_LANGUAGES else "en"
+            ): LanguageSelector(LanguageSelectorConfig(languages=list(ALL_LANGUAGES))),
+        }
+    )
+
+
+def design_schema(language: str) -> vol.Schema:
+    """Ask for what a designed voice sounds like and a sentence to hear it say."""
+    return _new_voice_schema(
+        language,
+        {
+            vol.Required(CONF_DESCRIPTION): TextSelector(TextSelectorConfig(multiline=True)),
+            vol.Required(CONF_PREVIEW_TEXT): TextSelector(TextSelectorConfig(multiline=True)),
+        },
+    )
+
+
+def clone_schema(language: str) -> vol.Schema:
+    """Ask for a recording of the voice to clone and, optionally, what it says."""
+    return _new_voice_schema(
+        language,
+        {
+            vol.Required(CONF_AUDIO): FileSelector(FileSelectorConfig(accept=ACCEPT)),
+            vol.Optional(CONF_TRANSCRIPT): TextSelector(TextSelectorConfig(multiline=True)),
+        },
+    )
+
+
+def account_voice_schema(options: list[SelectOptionDict]) -> vol.Schema:
+    """Ask which of the account's voices to use (nothing to ask when it has none)."""
+    if not options:
+        return NO_FIELDS
+    return vol.Schema(
+        {
+            vol.Required(CONF_VOICE): SelectSelector(
+                SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        }
+    )
+
+
+def options_schema(currency: str) -> vol.Schema:
+    """Ask for the entry's options (all its profiles')."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_KEEP_WARM, default=DEFAULT_KEEP_WARM): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(KeepWarm),
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_KEEP_WARM,
+                )
+            ),
+            # Opt-in: no price, no cost sensor. Prices change, so none is suggested.
+            vol.Optional(CONF_PRICE): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=currency
+                )
+            ),
+        }
+    )
