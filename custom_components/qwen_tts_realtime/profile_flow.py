@@ -60,10 +60,10 @@ class VoiceProfileFlow(CloneSteps, AccountSteps):
     async def _save_profile(self, data: dict[str, Any], title: str) -> SubentryFlowResult:
         """Add the profile, or change the one being reconfigured."""
         if self.source == "reconfigure":
-            return self.async_update_and_abort(
-                self._get_entry(),
-                self._get_reconfigure_subentry(),
-                data=data,
-                title=title,
-            )  # reason "reconfigure_successful": this integration's string, translated
+            # Updated, then aborted by this flow: the reason is then this integration's translated
+            # string on every release (2026.3's async_update_and_abort takes no reason).
+            self.hass.config_entries.async_update_subentry(
+                self._get_entry(), self._get_reconfigure_subentry(), data=data, title=title
+            )
+            return self.async_abort(reason="reconfigure_successful")
         return self.async_create_entry(title=title, data=data)

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 if TYPE_CHECKING:
-    # The name exists from Home Assistant 2026.4 (before, a repair flow returns a FlowResult);
+    # Home Assistant 2026.3 lacks the name (its repair flows return a FlowResult);
     # only annotations use it. 2026.x installs probatio as voluptuous: type against it.
     from homeassistant.components.repairs import RepairsFlowResult
     import probatio as vol
