@@ -7,29 +7,7 @@ from typing import Final, NoReturn
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
-from .realtime import (
-    AccountError,
-    AudioLimitError,
-    AuthenticationError,
-    BadAudioError,
-    ConnectError,
-    ConnectionClosedError,
-    ConnectReason,
-    EmptyTextError,
-    IncompleteAudioError,
-    InvalidOptionError,
-    ProtocolError,
-    RateLimitError,
-    RealtimeError,
-    ResponseTimeoutError,
-    ServiceError,
-    TimeoutStage,
-    VoiceApiUnavailableError,
-    VoiceNotFoundError,
-    VoiceStorageFullError,
-    kind_of_model,
-    kind_of_voice,
-)
+from .realtime import errors as client, kind_of_model, kind_of_voice
 
 
 def _error(
@@ -40,14 +18,14 @@ def _error(
     )
 
 
-def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssistantError:
+def translate_error(err: client.RealtimeError, *, model: str, voice: str) -> HomeAssistantError:
     """Return the user-facing error for a failed utterance."""
     match err:
-        case InvalidOptionError(supported=False):
+        case client.InvalidOptionError(supported=False):
             return _error(
                 "option_not_supported", ServiceValidationError, option=err.option, model=model
             )
-        case InvalidOptionError(bounds=(low, high)):
+        case client.InvalidOptionError(bounds=(low, high)):
             return _error(
                 "option_out_of_range",
                 ServiceValidationError,
@@ -56,50 +34,50 @@ def translate_error(err: RealtimeError, *, model: str, voice: str) -> HomeAssist
                 min=f"{low:g}",
                 max=f"{high:g}",
             )
-        case InvalidOptionError():
+        case client.InvalidOptionError():
             return _error(
                 "invalid_option", ServiceValidationError, option=err.option, reason=err.reason
             )
-        case EmptyTextError():
+        case client.EmptyTextError():
             return _error("empty_message", ServiceValidationError)
-        case AuthenticationError():
+        case client.AuthenticationError():
             return _error("auth_failed")
-        case AccountError():
+        case client.AccountError():
             return account_error(err)
-        case AudioLimitError():
+        case client.AudioLimitError():
             return _error("audio_limit", seconds=f"{err.seconds:g}")
-        case IncompleteAudioError():
+        case client.IncompleteAudioError():
             return _error("incomplete_audio", reason=str(err))
-        case RateLimitError():
+        case client.RateLimitError():
             return _error("rate_limited")
-        case ServiceError(param="session.voice") if _other_models_voice(voice, model):
+        case client.ServiceError(param="session.voice") if _other_models_voice(voice, model):
             return _error("voice_of_other_model", voice=voice, model=model)
-        case ServiceError(param="session.voice"):
+        case client.ServiceError(param="session.voice"):
             return _error("unknown_voice", voice=voice, model=model, message=err.message)
-        case ServiceError():
+        case client.ServiceError():
             return _error("service_error", code=err.code, message=err.message)
-        case ResponseTimeoutError(stage=TimeoutStage.CONNECT):
+        case client.ResponseTimeoutError(stage=client.TimeoutStage.CONNECT):
             return _error("connect_timeout", seconds=f"{err.seconds:g}")
-        case ResponseTimeoutError(stage=TimeoutStage.SEND):
+        case client.ResponseTimeoutError(stage=client.TimeoutStage.SEND):
             return _error("send_timeout", seconds=f"{err.seconds:g}")
-        case ResponseTimeoutError(stage=TimeoutStage.SYNTHESIZE):
+        case client.ResponseTimeoutError(stage=client.TimeoutStage.SYNTHESIZE):
             return _error("synthesize_timeout", seconds=f"{err.seconds:g}")
-        case ResponseTimeoutError():
+        case client.ResponseTimeoutError():
             return _error("audio_timeout", seconds=f"{err.seconds:g}")
-        case ConnectionClosedError(session_accepted=False):
+        case client.ConnectionClosedError(session_accepted=False):
             return _error("session_rejected", model=model)
-        case ConnectionClosedError():
+        case client.ConnectionClosedError():
             return _error("connection_closed")
-        case ConnectError() if err.reason in CONNECT_ERROR_KEYS:
+        case client.ConnectError() if err.reason in CONNECT_ERROR_KEYS:
             return _error(CONNECT_ERROR_KEYS[err.reason])
-        case ConnectError():
+        case client.ConnectError():
             return _error("cannot_connect", reason=str(err))
-        case ProtocolError():
+        case client.ProtocolError():
             return _error("protocol_error", reason=str(err))
     return _error("service_error", code=type(err).__name__, message=str(err))
 
 
-def account_error(err: AccountError) -> HomeAssistantError:
+def account_error(err: client.AccountError) -> HomeAssistantError:
     """Return the error for an account the service refuses; its key also names the repair issue."""
     match err.code:
         case "Arrearage":
@@ -112,16 +90,16 @@ def account_error(err: AccountError) -> HomeAssistantError:
 # Why a connection failed, as the key of its form error (config.error,
 # config_subentries.tts.error) and of its exception: the same name in both places.
 CONNECT_ERROR_KEYS: Final = {
-    ConnectReason.REFUSED: "connect_refused",
-    ConnectReason.DNS: "connect_dns",
-    ConnectReason.TLS: "connect_tls",
-    ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
+    client.ConnectReason.REFUSED: "connect_refused",
+    client.ConnectReason.DNS: "connect_dns",
+    client.ConnectReason.TLS: "connect_tls",
+    client.ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
 }
 
 
-def connect_form_error(err: ConnectError | ResponseTimeoutError) -> str:
+def connect_form_error(err: client.ConnectError | client.ResponseTimeoutError) -> str:
     """Return the form error of a connection that could not be made."""
-    if isinstance(err, ResponseTimeoutError):
+    if isinstance(err, client.ResponseTimeoutError):
         return "connect_timeout" if err.stage == "connect" else "cannot_connect"
     return CONNECT_ERROR_KEYS.get(err.reason, "cannot_connect")
 
@@ -141,21 +119,21 @@ def _other_models_voice(voice: str, model: str) -> bool:
     return kind is not None and kind != kind_of_model(model)
 
 
-def voice_form_error(err: RealtimeError) -> str:
+def voice_form_error(err: client.RealtimeError) -> str:
     """Return the form error (config_subentries.tts.error) for a failed customisation call."""
     match err:
-        case BadAudioError():
+        case client.BadAudioError():
             return f"audio_{err.problem}"
-        case VoiceStorageFullError():
+        case client.VoiceStorageFullError():
             return "voice_storage_full"
-        case RateLimitError():
+        case client.RateLimitError():
             return "rate_limited"
-        case AuthenticationError():
+        case client.AuthenticationError():
             return "invalid_auth"
-        case VoiceNotFoundError():
+        case client.VoiceNotFoundError():
             return "voice_not_found"
-        case VoiceApiUnavailableError():
+        case client.VoiceApiUnavailableError():
             return "voice_api_unavailable"
-        case ResponseTimeoutError() | ConnectError():
+        case client.ResponseTimeoutError() | client.ConnectError():
             return connect_form_error(err)
     return "voice_service_error"
