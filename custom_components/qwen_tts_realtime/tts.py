@@ -35,7 +35,7 @@ from .realtime import (
     voices_for,
     wav_bytes,
 )
-from .realtime.wav import WAV_HEADER_SIZE, wav_stream
+from .realtime.wav import wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry
 from .usage import UtteranceUsage
@@ -158,27 +158,34 @@ class QwenTTSEntity(TextToSpeechEntity):
             )
         except RealtimeError as err:
             raise self._failed(err, config) from None
-        wav = b"".join([chunk async for chunk in self._audio(config, audio, usage)])
-        return "wav", wav_bytes(wav[WAV_HEADER_SIZE:], config.sample_rate)
+        chunks = self._audio(config, audio, usage, streaming_wav=False)
+        pcm = b"".join([chunk async for chunk in chunks])
+        return "wav", wav_bytes(pcm, config.sample_rate)
 
     async def _audio(
-        self, config: SessionConfig, audio: AsyncGenerator[bytes], usage: UtteranceUsage
+        self,
+        config: SessionConfig,
+        audio: AsyncGenerator[bytes],
+        usage: UtteranceUsage,
+        *,
+        streaming_wav: bool = True,
     ) -> AsyncGenerator[bytes]:
         """Yield what Home Assistant receives, and count what the utterance was billed.
 
         A failed or cancelled utterance counts the responses it completed: the service bills those.
         """
         try:
-            async with aclosing(self._translated(config, audio)) as chunks:
+            translated = self._translated(config, audio, streaming_wav=streaming_wav)
+            async with aclosing(translated) as chunks:
                 async for chunk in chunks:
                     yield chunk
         finally:
             self._entry.runtime_data.usage.async_record(self._profile_id, usage)
 
     async def _translated(
-        self, config: SessionConfig, audio: AsyncGenerator[bytes]
+        self, config: SessionConfig, audio: AsyncGenerator[bytes], *, streaming_wav: bool
     ) -> AsyncGenerator[bytes]:
-        """Yield PCM as a streaming WAV, encoded audio as is.
+        """Yield PCM (as a streaming WAV when `streaming_wav`), encoded audio as is.
 
         Client errors become translated ones (a refused key also starts reauthentication, an
         account error raises a repair issue, cleared by the next utterance that works), and a
@@ -190,7 +197,7 @@ class QwenTTSEntity(TextToSpeechEntity):
         async with aclosing(audio):
             output = (
                 wav_stream(audio, config.sample_rate)
-                if config.response_format is Format.PCM
+                if streaming_wav and config.response_format is Format.PCM
                 else audio
             )
             async with aclosing(output):
