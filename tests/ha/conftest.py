@@ -12,6 +12,7 @@ from qwen_tts_emulator import Emulator, Scenario
 
 from .ha_fixtures import (
     API_KEY,
+    NO_SPARES,
     auto_enable_custom_integrations,
     make_entry,
     setup_entry,
@@ -59,5 +60,13 @@ async def emulator(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[
 async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
     """A loaded entry with the default English profile, speaking through the emulator."""
     config_entry = make_entry(emulator)
+    await setup_entry(hass, config_entry)
+    return config_entry
+
+
+@pytest.fixture
+async def cold_entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+    """A loaded entry that keeps no spare: every utterance connects under the test's scenario."""
+    config_entry = make_entry(emulator, options=NO_SPARES)
     await setup_entry(hass, config_entry)
     return config_entry

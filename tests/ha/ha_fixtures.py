@@ -7,6 +7,7 @@ benchmarks/conftest.py).
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
+from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -31,6 +32,7 @@ from custom_components.qwen_tts_realtime.const import (
     SUBENTRY_TTS,
     KeepWarm,
 )
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator
 
 API_KEY = "sk-test-0123456789abcdef"
@@ -101,3 +103,10 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def client_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
+    """Make every entry set up from now on build its client with `settings` (e.g. timeouts)."""
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.RealtimeClient", partial(RealtimeClient, **settings)
+    )

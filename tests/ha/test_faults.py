@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from functools import partial
 import logging
 
 from homeassistant.components import tts
@@ -15,12 +14,12 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
+from custom_components.qwen_tts_realtime.realtime import Timeouts
 from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .ha_fixtures import NO_SPARES
+from .ha_fixtures import NO_SPARES, client_settings
 from .helpers import ENTITY_ID, stream_audio, utterances
 
 TWO_SENTENCES = "The first sentence is here. The second one follows."
@@ -30,18 +29,13 @@ SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3)
 @pytest.fixture(autouse=True)
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stalls are detected in a fraction of a second instead of the production 10-15 s."""
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.RealtimeClient",
-        partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
-    )
+    client_settings(monkeypatch, timeouts=SHORT_TIMEOUTS)
 
 
-@pytest.fixture
-async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
-    """A loaded entry that keeps no spare: every utterance connects under the test's scenario."""
-    config_entry = make_entry(emulator, options=NO_SPARES)
-    await setup_entry(hass, config_entry)
-    return config_entry
+@pytest.fixture(name="entry")
+def cold(cold_entry: MockConfigEntry) -> MockConfigEntry:
+    """Every utterance connects under the test's scenario (no spare)."""
+    return cold_entry
 
 
 def utterance_faults(*faults: Fault) -> Scenario:

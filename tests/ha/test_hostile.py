@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncGenerator, AsyncIterator
-from functools import partial
 import json
 import tracemalloc
 from typing import Any
@@ -27,12 +26,12 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
+from custom_components.qwen_tts_realtime.realtime import Timeouts
 from custom_components.qwen_tts_realtime.realtime.limits import MAX_FRAME_BYTES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .ha_fixtures import NO_SPARES
+from .ha_fixtures import NO_SPARES, client_settings
 from .helpers import ENTITY_ID, fetch_url_audio, pcm_of, stream_audio, utterances
 
 SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3, send=0.3, synthesize=5.0)
@@ -47,18 +46,13 @@ MEMORY_BOUND = 16 * 1024 * 1024
 @pytest.fixture(autouse=True)
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounds are short: stalls are detected in a fraction of a second."""
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.RealtimeClient",
-        partial(RealtimeClient, timeouts=SHORT_TIMEOUTS),
-    )
+    client_settings(monkeypatch, timeouts=SHORT_TIMEOUTS)
 
 
-@pytest.fixture
-async def entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
-    """A loaded entry that keeps no spare: every utterance connects under the test's scenario."""
-    config_entry = make_entry(emulator, options=NO_SPARES)
-    await setup_entry(hass, config_entry)
-    return config_entry
+@pytest.fixture(name="entry")
+def cold(cold_entry: MockConfigEntry) -> MockConfigEntry:
+    """Every utterance connects under the test's scenario (no spare)."""
+    return cold_entry
 
 
 def faults(*fault: Fault) -> Scenario:
@@ -208,14 +202,9 @@ async def test_a_whole_message_that_takes_too_long_is_given_up(
     hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Audio arrives steadily (no silence bound fires) but the whole session outlasts its bound.
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.RealtimeClient",
-        partial(
-            RealtimeClient,
-            timeouts=Timeouts(
-                connect=2.0, first_audio=HANG_GUARD, audio=HANG_GUARD, synthesize=0.2
-            ),
-        ),
+    client_settings(
+        monkeypatch,
+        timeouts=Timeouts(connect=2.0, first_audio=HANG_GUARD, audio=HANG_GUARD, synthesize=0.2),
     )
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), realtime_factor=1.0)
     await setup_entry(hass, make_entry(emulator, options=NO_SPARES))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from functools import partial
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
@@ -22,12 +21,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.qwen_tts_realtime.realtime import (
     SPARE_IDLE_TIMEOUT,
     KeepAlive,
-    RealtimeClient,
 )
 from qwen_tts_emulator import Emulator, Scenario
 
 from .conftest import API_KEY
-from .ha_fixtures import NO_SPARES, make_entry, setup_entry
+from .ha_fixtures import NO_SPARES, client_settings, make_entry, setup_entry
 from .helpers import ENTITY_ID, eventually, stream_audio, utterances
 from .satellite import add_satellite
 
@@ -109,10 +107,7 @@ async def test_keep_warm_off_opens_no_socket(hass: HomeAssistant, emulator: Emul
 def quick_keep_alive(monkeypatch: pytest.MonkeyPatch) -> KeepAlive:
     """Keep-alive rules scaled down from minutes to tenths of a second."""
     rules = KeepAlive(ping=0.05, min_lifetime=0.05, retry=0.02, max_retry=0.2, max_failures=3)
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.RealtimeClient",
-        partial(RealtimeClient, keep_alive=rules),
-    )
+    client_settings(monkeypatch, keep_alive=rules)
     return rules
 
 
@@ -147,10 +142,7 @@ async def test_always_gives_up_after_repeated_failures_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rules = KeepAlive(ping=10, min_lifetime=10, retry=0.01, max_retry=0.05, max_failures=3)
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.RealtimeClient",
-        partial(RealtimeClient, keep_alive=rules),
-    )
+    client_settings(monkeypatch, keep_alive=rules)
     # Closed long before the 10 s a service's idle timeout is taken to be: each is a failure.
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), idle_close_after=0.01)
     entry = make_entry(emulator, options=ALWAYS)
