@@ -19,32 +19,21 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT, RealtimeClient
-from qwen_tts_emulator import Emulator, Scenario
-from tests.ha.ha_fixtures import API_KEY, make_entry, setup_entry
+from qwen_tts_emulator import Emulator
+from tests.ha.ha_fixtures import make_entry, setup_entry
 from tests.ha.helpers import ENTITY_ID
 from tests.ha.satellite import add_satellite
 
-from .common import MODEL
-from .ha_session import TtsOptions, first_audio, setting
+from .common import MODEL, wait_for
+from .ha_session import TtsOptions, bench_scenario, first_audio, setting
 
 IDLE = timedelta(minutes=10)
 WAKE_LEAD = 1.5  # seconds from the wake word to the answer's text: speech-to-text and the agent
 
 
-async def wait_until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(10):
-        while not condition():  # noqa: ASYNC110 - the client offers no event
-            await asyncio.sleep(0.002)
-
-
 async def test_first_answer_after_idle(hass: HomeAssistant, socket_enabled: None) -> None:
     rounds = int(setting("ROUNDS", 15))
-    scenario = Scenario(
-        api_keys=frozenset({API_KEY}),
-        handshake_delay=setting("HANDSHAKE_DELAY", 0.3),
-        first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
-        realtime_factor=setting("REALTIME_FACTOR", 0.1),
-    )
+    scenario = bench_scenario(handshake_delay=0.3)
     async with Emulator(scenario) as emu:
         entry = make_entry(emu)  # keep-warm: when a voice assistant wakes (the default)
         await setup_entry(hass, entry)
@@ -56,10 +45,10 @@ async def test_first_answer_after_idle(hass: HomeAssistant, socket_enabled: None
 
         async def idle() -> None:
             """Ten quiet minutes: the spare times out and closes."""
-            await wait_until(lambda: client.has_spare(MODEL))
+            await wait_for(lambda: client.has_spare(MODEL))
             assert IDLE.total_seconds() > SPARE_IDLE_TIMEOUT
             async_fire_time_changed(hass, dt_util.utcnow() + IDLE)
-            await wait_until(lambda: emu.open_connections == 0)
+            await wait_for(lambda: emu.open_connections == 0)
 
         async def run(label: str, before: Callable[[], Awaitable[None]]) -> None:
             nonlocal counter
@@ -72,7 +61,7 @@ async def test_first_answer_after_idle(hass: HomeAssistant, socket_enabled: None
                     values.append(value)
 
         async def warm() -> None:
-            await wait_until(lambda: client.has_spare(MODEL))
+            await wait_for(lambda: client.has_spare(MODEL))
 
         async def woken() -> None:
             await idle()

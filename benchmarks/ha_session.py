@@ -30,6 +30,16 @@ def setting(name: str, default: float) -> float:
     return float(os.environ.get(f"QWEN_TTS_BENCH_{name}", default))
 
 
+def bench_scenario(*, handshake_delay: float) -> Scenario:
+    """The emulator as the benchmark's settings describe it (defaults when a variable is unset)."""
+    return Scenario(
+        api_keys=frozenset({API_KEY}),
+        handshake_delay=setting("HANDSHAKE_DELAY", handshake_delay),
+        first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
+        realtime_factor=setting("REALTIME_FACTOR", 0.1),
+    )
+
+
 async def first_audio(hass: HomeAssistant, message: str, options: TtsOptions) -> float:
     """Ask the TTS manager for a stream, as tts.speak and Assist do; return its TTFA."""
     start = time.perf_counter()
@@ -45,12 +55,7 @@ async def first_audio(hass: HomeAssistant, message: str, options: TtsOptions) ->
 
 async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
     rounds = int(setting("ROUNDS", 15))
-    scenario = Scenario(
-        api_keys=frozenset({API_KEY}),
-        handshake_delay=setting("HANDSHAKE_DELAY", 0.15),
-        first_audio_delay=setting("FIRST_AUDIO_DELAY", 0.1),
-        realtime_factor=setting("REALTIME_FACTOR", 0.1),
-    )
+    scenario = bench_scenario(handshake_delay=0.15)
     async with Emulator(scenario) as emu:
         entry = make_entry(emu)  # the tests' entry: the profile of the first config flow
         await setup_entry(hass, entry)
