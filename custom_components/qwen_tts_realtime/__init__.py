@@ -25,7 +25,7 @@ from .realtime import (
     RealtimeClient,
     RealtimeError,
 )
-from .realtime.limits import SPARE_IDLE_TIMEOUT
+from .realtime.timing import SPARE_IDLE_TIMEOUT
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage

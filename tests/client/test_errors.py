@@ -19,7 +19,7 @@ from custom_components.qwen_tts_realtime.realtime import (
     ServiceError,
     Timeouts,
 )
-from custom_components.qwen_tts_realtime.realtime.limits import MAX_BAD_FRAMES
+from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .common import (

@@ -18,7 +18,7 @@ from custom_components.qwen_tts_realtime.realtime import (
     Timeouts,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
-from custom_components.qwen_tts_realtime.realtime.limits import AudioMeter
+from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
 from .common import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, chunks, config, speak

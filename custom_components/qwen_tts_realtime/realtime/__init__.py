@@ -53,8 +53,8 @@ from .errors import (
     VoiceNotFoundError,
     VoiceStorageFullError,
 )
-from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
+from .timing import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .voices_api import VoicesClient
 from .wav import wav_bytes, wav_header, wav_stream
 

@@ -22,9 +22,9 @@ from .errors import (
     ResponseTimeoutError,
     TimeoutStage,
 )
-from .limits import SPARE_IDLE_TIMEOUT, AudioMeter, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
 from .text_feed import TextFeed, clean_text
+from .timing import SPARE_IDLE_TIMEOUT, AudioMeter, KeepAlive, Timeouts
 from .warm import SparePool
 
 _LOGGER = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from .frames import (
     parse,
     too_big,
 )
-from .limits import MAX_BAD_FRAMES, MAX_FRAME_BYTES, READ_AHEAD_FRAMES, AudioMeter, Timeouts
+from .timing import MAX_BAD_FRAMES, MAX_FRAME_BYTES, READ_AHEAD_FRAMES, AudioMeter, Timeouts
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSE_TIMEOUT: Final = 1.0

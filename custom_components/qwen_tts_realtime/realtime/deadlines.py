@@ -7,7 +7,7 @@ only audio restarts the audio timers, which start once the input is complete.
 from __future__ import annotations
 
 from .errors import ConnectionClosedError, RealtimeError, ResponseTimeoutError, TimeoutStage
-from .limits import Timeouts
+from .timing import Timeouts
 
 
 class SessionDeadlines:

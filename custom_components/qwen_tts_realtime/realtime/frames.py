@@ -24,7 +24,7 @@ from .errors import (
     error_from_close,
     error_from_event,
 )
-from .limits import IDLE_FRAMES
+from .timing import IDLE_FRAMES
 
 DATA_TYPES: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
 

@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from .connection import Connection
-from .limits import KeepAlive
+from .timing import KeepAlive
 
 _LOGGER = logging.getLogger(__name__)
 
