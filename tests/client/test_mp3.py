@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
-from custom_components.qwen_tts_realtime.realtime.mp3 import PEEK_BYTES, Mp3Joiner
+from custom_components.qwen_tts_realtime.realtime.audio import PEEK_BYTES, Mp3Joiner
 from qwen_tts_emulator import Emulator, Scenario, render_pcm
 
 from ..mpeg import ID3V2_4, needs_ffmpeg, probe_mp3

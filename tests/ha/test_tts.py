@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.qwen_tts_realtime.realtime import kind_of_voice
-from custom_components.qwen_tts_realtime.realtime.mp3 import PEEK_BYTES, id3_size, xing_frame_size
+from custom_components.qwen_tts_realtime.realtime.audio import PEEK_BYTES, id3_size, xing_frame_size
 from qwen_tts_emulator import Emulator, render_pcm
 
 from .conftest import make_entry, setup_entry

@@ -6,8 +6,8 @@ formats as they come.
 
 from __future__ import annotations
 
+from .audio import Mp3Joiner
 from .catalog import Format
-from .mp3 import Mp3Joiner
 
 
 class AudioChunks:
