@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import EmptyTextError, RealtimeClient
-from custom_components.qwen_tts_realtime.realtime.text_feed import MAX_APPEND_CHARS
+from custom_components.qwen_tts_realtime.realtime.text import MAX_APPEND_CHARS
 from qwen_tts_emulator import Emulator, Scenario, render_pcm
 
 from ..sessions import eventually

@@ -23,7 +23,7 @@ from .errors import (
     TimeoutStage,
 )
 from .session_config import Mode, SessionConfig
-from .text_feed import TextFeed, clean_text
+from .text import TextFeed, clean_text
 from .timing import SPARE_IDLE_TIMEOUT, AudioMeter, KeepAlive, Timeouts
 from .warm import SparePool
 
