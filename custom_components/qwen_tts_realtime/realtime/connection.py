@@ -20,7 +20,6 @@ import aiohttp
 
 from .catalog import Format
 from .chunks import AudioChunks
-from .deadlines import SessionDeadlines
 from .errors import (
     ConnectionClosedError,
     ProtocolError,
@@ -41,7 +40,14 @@ from .frames import (
     parse,
     too_big,
 )
-from .timing import MAX_BAD_FRAMES, MAX_FRAME_BYTES, READ_AHEAD_FRAMES, AudioMeter, Timeouts
+from .timing import (
+    MAX_BAD_FRAMES,
+    MAX_FRAME_BYTES,
+    READ_AHEAD_FRAMES,
+    AudioMeter,
+    SessionDeadlines,
+    Timeouts,
+)
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSE_TIMEOUT: Final = 1.0
