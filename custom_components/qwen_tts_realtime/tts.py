@@ -34,8 +34,8 @@ from .realtime import (
     model_info,
     voices_for,
     wav_bytes,
+    wav_stream,
 )
-from .realtime.wav import wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry
 from .usage import UtteranceUsage

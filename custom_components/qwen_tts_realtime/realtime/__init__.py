@@ -8,6 +8,7 @@ tests/client/test_independence.py enforces that. The names below are what the in
 imports; tests reach anything else through the submodules.
 """
 
+from .audio import wav_bytes, wav_header, wav_stream
 from .catalog import (
     DEFAULT_MODEL,
     DEFAULT_VOICE,
@@ -56,7 +57,6 @@ from .errors import (
 from .session_config import Mode, SessionConfig
 from .timing import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .voices_api import VoicesClient
-from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -1,4 +1,7 @@
-"""One continuous MPEG stream out of the mp3 of several responses.
+"""The audio a session yields, and the one place that writes WAV headers (16-bit PCM, mono).
+
+PCM is cut in whole 16-bit samples, the mp3 of every response joined into one MPEG stream, other
+formats pass as they come.
 
 In `server_commit` mode every sentence is a response of its own, and each response's mp3 is a
 file of its own: an ID3v2 tag, perhaps a Xing/Info frame, then audio frames. Glued together,
@@ -9,7 +12,11 @@ its frame and byte counts describe one sentence, so a player would take that for
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterable
+import struct
 from typing import Final
+
+from .catalog import Format
 
 ID3_HEADER_BYTES: Final = 10  # "ID3", version, flags, syncsafe size; a footer repeats it
 _ID3_FOOTER_FLAG: Final = 0x10
@@ -120,3 +127,83 @@ class Mp3Joiner:
         self._judging = False
         self._skip = xing_frame_size(head) or 0
         return True
+
+
+class AudioChunks:
+    """Turns one session's audio deltas into the chunks its reader gets."""
+
+    def __init__(self, response_format: Format) -> None:
+        self._align = response_format == Format.PCM
+        self._joiner = Mp3Joiner() if response_format == Format.MP3 else None
+        self._carry = b""
+
+    def feed(self, delta: bytes) -> bytes:
+        """Return what of a delta (and what was held back) can be passed on now."""
+        data = self._carry + (delta if self._joiner is None else self._joiner.feed(delta))
+        cut = len(data) - (len(data) % 2) if self._align else len(data)
+        self._carry = data[cut:]
+        return data[:cut]
+
+    def end_response(self) -> bytes:
+        """Return what a finished response still holds back (the tail of its mp3)."""
+        return self._joiner.end_response() if self._joiner is not None else b""
+
+    @property
+    def held_back(self) -> int:
+        """Return how many bytes of an incomplete sample are held back."""
+        return len(self._carry)
+
+
+# WAV: 16-bit mono PCM; a data size of all ones stands for a stream of unknown length.
+STREAMING_DATA_SIZE: Final = 0xFFFFFFFF
+SAMPLE_WIDTH: Final = 2
+CHANNELS: Final = 1
+
+
+def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
+    """Return a 44-byte header; without `data_size`, one for a stream of unknown length.
+
+    Home Assistant (2026.11+) and ffmpeg read a data size of 0xFFFFFFFF as "until the end".
+    """
+    byte_rate = sample_rate * CHANNELS * SAMPLE_WIDTH
+    if data_size is None:
+        data_size = riff_size = STREAMING_DATA_SIZE
+    else:
+        riff_size = 36 + data_size
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        riff_size,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        CHANNELS,
+        sample_rate,
+        byte_rate,
+        CHANNELS * SAMPLE_WIDTH,
+        SAMPLE_WIDTH * 8,
+        b"data",
+        data_size,
+    )
+
+
+def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
+    """Return a complete WAV file holding `pcm`."""
+    return wav_header(sample_rate, len(pcm)) + pcm
+
+
+async def wav_stream(pcm: AsyncIterable[bytes], sample_rate: int) -> AsyncGenerator[bytes]:
+    """Yield a streaming WAV: a header for unknown length, then the PCM chunks unchanged.
+
+    The header goes out with the first chunk, so a stream without any audio yields nothing and
+    the caller can tell "no audio" from "empty audio".
+    """
+    started = False
+    async for chunk in pcm:
+        if not chunk:
+            continue
+        if not started:
+            started = True
+            yield wav_header(sample_rate)
+        yield chunk

@@ -18,8 +18,8 @@ import uuid
 
 import aiohttp
 
+from .audio import AudioChunks
 from .catalog import Format
-from .chunks import AudioChunks
 from .errors import (
     ConnectionClosedError,
     ProtocolError,
