@@ -1,6 +1,6 @@
 """A local emulator of Alibaba Cloud Model Studio's Qwen-TTS Realtime WebSocket service."""
 
-from custom_components.qwen_tts_realtime.realtime.billing import billed_characters
+from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 
 from .audio import render_pcm
 from .records import ReceivedEvent, SessionRecord, default_config

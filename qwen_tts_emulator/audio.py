@@ -15,7 +15,7 @@ import tempfile
 from typing import Final, TypedDict, Unpack
 import zlib
 
-from custom_components.qwen_tts_realtime.realtime.billing import is_han
+from custom_components.qwen_tts_realtime.realtime.text import is_han
 
 from .segments import CJK_ENDS
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import math
 from typing import Any
 
-from custom_components.qwen_tts_realtime.realtime.billing import billed_characters
+from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 
 from .audio import WAV_HEADER_BYTES, encode, iter_pcm, render_espeak
 from .faults import Faults

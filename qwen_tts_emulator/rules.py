@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 import math
 from typing import Any, Final
 
-from custom_components.qwen_tts_realtime.realtime.billing import is_han
+from custom_components.qwen_tts_realtime.realtime.text import is_han
 
 from .audio import ffmpeg_available
 from .scenario import LANGUAGE_TYPES, TUNABLE_SETTINGS, ModelSpec

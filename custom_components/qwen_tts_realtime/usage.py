@@ -16,8 +16,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, PRICE_UNIT_CHARACTERS
-from .realtime.billing import billed_characters
-from .realtime.text import clean_text
+from .realtime import billed_characters, clean_text
 
 STORAGE_VERSION: Final = 1
 # Seconds between an utterance's end and the write: none. Utterances that end in the same loop

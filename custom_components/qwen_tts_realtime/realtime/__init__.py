@@ -55,6 +55,7 @@ from .errors import (
     VoiceStorageFullError,
 )
 from .session_config import Mode, SessionConfig
+from .text import billed_characters, clean_text
 from .timing import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .voices_api import VoicesClient
 
@@ -99,6 +100,8 @@ __all__ = [
     "VoiceNotFoundError",
     "VoiceStorageFullError",
     "VoicesClient",
+    "billed_characters",
+    "clean_text",
     "endpoint_for",
     "is_loopback",
     "kind_of_model",
