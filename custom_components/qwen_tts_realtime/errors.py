@@ -34,6 +34,15 @@ def translate_error(err: client.RealtimeError, *, model: str, voice: str) -> Hom
                 min=f"{low:g}",
                 max=f"{high:g}",
             )
+        case client.InvalidOptionError(expected="number"):
+            return _error(
+                "option_not_a_number",
+                ServiceValidationError,
+                option=err.option,
+                value=str(err.value),
+            )
+        case client.InvalidOptionError(expected="text"):
+            return _error("option_not_text", ServiceValidationError, option=err.option)
         case client.InvalidOptionError():
             return _error(
                 "invalid_option", ServiceValidationError, option=err.option, reason=err.reason

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import contextlib
-import math
 from typing import Any
 
 from homeassistant.components.tts import (
@@ -14,7 +13,6 @@ from homeassistant.components.tts import (
     ATTR_PREFERRED_SAMPLE_RATE,
     ATTR_VOICE,
 )
-from homeassistant.exceptions import ServiceValidationError
 
 from .const import (
     CONF_INSTRUCTIONS,
@@ -25,7 +23,6 @@ from .const import (
     CONF_VOICE,
     CONF_VOLUME,
     DEFAULT_SAMPLE_RATE,
-    DOMAIN,
 )
 from .realtime import Format, ModelInfo, SessionConfig, language_type
 
@@ -71,22 +68,27 @@ def utterance_config(
     Assistant never resamples. When the caller wants mp3 (Home Assistant's default) and nothing
     else that would make Home Assistant run ffmpeg anyway, the service encodes the mp3 itself:
     Home Assistant's ffmpeg step delays the first audio by hundreds of milliseconds.
+
+    Options are only converted here; `SessionConfig.validate` checks them all, once.
     """
     sample_rate = _sample_rate(model, options)
     wants_mp3 = options.get(ATTR_PREFERRED_FORMAT, _HA_DEFAULT_FORMAT) == "mp3" and not any(
         options.get(key) is not None for key in _CONVERSION_OPTIONS
     )
     mp3 = encoded and wants_mp3 and Format.MP3 in model.formats
+    # Whatever they hold: SessionConfig.validate refuses what is not text.
+    voice: Any = options.get(ATTR_VOICE)
+    instructions = options.get(CONF_INSTRUCTIONS)
     return SessionConfig(
         model=model,
         response_format=Format.MP3 if mp3 else Format.PCM,
-        voice=_text(options, ATTR_VOICE) or "",
+        voice=voice,
         language_type=language_type(language),
         sample_rate=sample_rate,
-        speech_rate=_number(options, CONF_SPEECH_RATE, float),
-        volume=_number(options, CONF_VOLUME, int),
-        pitch_rate=_number(options, CONF_PITCH_RATE, float),
-        instructions=_text(options, CONF_INSTRUCTIONS) or None,
+        speech_rate=_number(options.get(CONF_SPEECH_RATE)),
+        volume=_number(options.get(CONF_VOLUME)),
+        pitch_rate=_number(options.get(CONF_PITCH_RATE)),
+        instructions=None if instructions == "" else instructions,  # empty: none
     )
 
 
@@ -102,38 +104,12 @@ def _sample_rate(model: ModelInfo, options: Mapping[str, Any]) -> int:
     return configured if configured in model.sample_rates else model.sample_rates[-1]
 
 
-def _text(options: Mapping[str, Any], key: str) -> str | None:
-    """Return a text option; anything but a string of sendable characters is refused."""
-    value = options.get(key)
-    if value is None and key != ATTR_VOICE:
-        return None
+def _number(value: Any) -> Any:
+    """Return a number given as text (YAML, a form) as a float; anything else as it is.
+
+    `SessionConfig.validate` refuses what is still not a number.
+    """
     if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: JSON cannot carry it to the service
-        else:
-            return value
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="option_not_text",
-        translation_placeholders={"option": key},
-    )
-
-
-def _number[T: (int, float)](options: Mapping[str, Any], key: str, kind: type[T]) -> T | None:
-    """Return a numeric option: a finite number (or a string of one), never a boolean."""
-    value = options.get(key)
-    if value is None:
-        return None
-    number: float | None = None
-    if not isinstance(value, bool):
-        with contextlib.suppress(TypeError, ValueError):
-            number = float(value)
-    if number is None or not math.isfinite(number) or (kind is int and number != int(number)):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="option_not_a_number",
-            translation_placeholders={"option": key, "value": str(value)},
-        )
-    return kind(number)
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return value

@@ -16,7 +16,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, PRICE_UNIT_CHARACTERS
-from .realtime import billed_characters, clean_text
+from .realtime import billed_characters, clean_text, is_number
 
 STORAGE_VERSION: Final = 1
 # Seconds between an utterance's end and the write: none. Utterances that end in the same loop
@@ -97,7 +97,7 @@ class Counter:
 
 
 def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return value if is_number(value, int) and value >= 0 else 0
 
 
 class UsageTracker:

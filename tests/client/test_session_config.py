@@ -210,3 +210,52 @@ def test_with_mode_returns_a_copy() -> None:
 
     assert settings.with_mode(Mode.SERVER_COMMIT).mode is Mode.SERVER_COMMIT
     assert settings.mode is Mode.COMMIT
+
+
+@pytest.mark.parametrize(
+    ("changes", "option", "expected"),
+    [
+        ({"voice": None}, "voice", "text"),
+        ({"voice": ["Cherry"]}, "voice", "text"),
+        ({"voice": "Cherry\ud800"}, "voice", "text"),
+        ({"model": INSTRUCT_MODEL, "instructions": 42}, "instructions", "text"),
+        ({"speech_rate": True}, "speech_rate", "number"),
+        ({"speech_rate": "fast"}, "speech_rate", "number"),
+        ({"pitch_rate": math.inf}, "pitch_rate", "number"),
+        ({"volume": math.nan}, "volume", "number"),
+        ({"volume": 50.5}, "volume", "number"),
+    ],
+)
+def test_value_of_the_wrong_type_says_what_was_expected(
+    changes: dict[str, Any], option: str, expected: str
+) -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        config(**changes).validate()
+
+    assert (err.value.option, err.value.expected) == (option, expected)
+
+
+def test_wrong_type_is_reported_before_what_the_model_lacks() -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        config(model=LEGACY_MODEL, speech_rate="fast").validate()
+
+    assert (err.value.expected, err.value.supported) == ("number", True)
+
+
+def test_integer_too_large_for_a_float_is_out_of_range() -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        config(volume=10**400).validate()
+
+    assert err.value.bounds == (0, 100)
+
+
+def test_numbers_go_out_as_the_protocol_types() -> None:
+    session = config(speech_rate=1, volume=50.0, pitch_rate=2).to_session()
+
+    assert [
+        (session[key], type(session[key])) for key in ("speech_rate", "volume", "pitch_rate")
+    ] == [
+        (1.0, float),
+        (50, int),
+        (2.0, float),
+    ]

@@ -334,10 +334,21 @@ async def test_no_raised_error_chain_holds_the_key(
         ({"volume": "-inf"}, "option_not_a_number"),
         ({"speech_rate": float("nan")}, "option_not_a_number"),
         ({"speech_rate": True}, "option_not_a_number"),
+        ({"volume": 10**400}, "option_out_of_range"),
         ({"voice": None}, "option_not_text"),
         ({"voice": ["Cherry"]}, "option_not_text"),
+        ({"instructions": ["Whisper."]}, "option_not_text"),
     ],
-    ids=["huge", "minus-inf", "nan", "boolean", "voice-null", "voice-list"],
+    ids=[
+        "huge",
+        "minus-inf",
+        "nan",
+        "boolean",
+        "huge-integer",
+        "voice-null",
+        "voice-list",
+        "instructions-list",
+    ],
 )
 async def test_odd_options_are_refused_before_any_socket_opens(
     hass: HomeAssistant,

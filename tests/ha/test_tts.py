@@ -124,6 +124,21 @@ async def test_tts_speak_with_per_call_options(
     assert pcm_of(data) == utterances(emulator)[-1].pcm
 
 
+async def test_numbers_given_as_text_reach_the_service_as_numbers(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    options = {"speech_rate": "1.5", "volume": "80", "pitch_rate": " 0.8 ", **WAV}
+    await speak_on_player(hass, hass_client, "Dinner is ready.", options)
+
+    config = utterances(emulator)[-1].config
+    sent = [config["speech_rate"], config["volume"], config["pitch_rate"]]
+    assert sent == [1.5, 80, 0.8]
+    assert [type(value) for value in sent] == [float, int, float]
+
+
 async def test_api_key_travels_as_bearer_header(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,

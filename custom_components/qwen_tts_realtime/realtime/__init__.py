@@ -54,7 +54,7 @@ from .errors import (
     VoiceNotFoundError,
     VoiceStorageFullError,
 )
-from .session_config import Mode, SessionConfig
+from .session_config import Mode, SessionConfig, is_number
 from .text import billed_characters, clean_text
 from .timing import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .voices_api import VoicesClient
@@ -104,6 +104,7 @@ __all__ = [
     "clean_text",
     "endpoint_for",
     "is_loopback",
+    "is_number",
     "kind_of_model",
     "kind_of_voice",
     "language_type",

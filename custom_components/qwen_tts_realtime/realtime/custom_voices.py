@@ -14,6 +14,7 @@ import json
 from typing import Any, Final, Literal
 
 from .errors import VoiceApiResponseError, error_from_voice_api
+from .session_config import is_number
 
 type VoiceKind = Literal["design", "clone"]
 
@@ -170,4 +171,4 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    return value if is_number(value, int) else default

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 import ssl
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import aiohttp
 
@@ -35,6 +35,7 @@ class InvalidOptionError(RealtimeError):
         *,
         bounds: tuple[float, float] | None = None,
         supported: bool = True,
+        expected: Literal["text", "number"] | None = None,
     ) -> None:
         super().__init__(f"{option}: {reason}")
         self.option = option
@@ -42,6 +43,7 @@ class InvalidOptionError(RealtimeError):
         self.reason = reason
         self.bounds = bounds  # set when the value is outside a numeric range
         self.supported = supported  # False when the model does not take this option at all
+        self.expected = expected  # set when the value is not of the option's type
 
 
 class EmptyTextError(RealtimeError):

@@ -24,6 +24,7 @@ from .errors import (
     error_from_close,
     error_from_event,
 )
+from .session_config import is_number
 from .timing import IDLE_FRAMES
 
 DATA_TYPES: Final = (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY)
@@ -95,7 +96,7 @@ def completed_usage(event: Mapping[str, Any]) -> int | None:
         raise IncompleteAudioError(f"a response ended {status!r}")
     usage = response.get("usage")
     characters = usage.get("characters") if isinstance(usage, Mapping) else None
-    if isinstance(characters, int) and not isinstance(characters, bool) and characters >= 0:
+    if is_number(characters, int) and characters >= 0:
         return characters
     return None
 

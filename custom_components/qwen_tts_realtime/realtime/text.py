@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 import re
-from typing import Final
+from typing import Final, TypeGuard
 
 MAX_APPEND_CHARS: Final = 1000
 _FORGET_EVERY: Final = 64  # pieces sent before they are dropped, once no retry can follow
@@ -18,9 +18,17 @@ _FORGET_EVERY: Final = 64  # pieces sent before they are dropped, once no retry 
 _SEPARATORS: Final = str.maketrans(
     {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x85": "\n", **dict.fromkeys("\x1c\x1d\x1e\x1f", " ")}
 )
+# Lone surrogates: a Python string may hold them, UTF-8 (so the JSON sent to the service) cannot.
+_LONE_SURROGATES: Final = r"\ud800-\udfff"
+_UNSENDABLE: Final = re.compile(f"[{_LONE_SURROGATES}]")
 # The other C0/C1 control characters (tab and newline stay), and lone surrogates: the service
 # cannot speak them and some of them break its JSON parser.
-_UNSPEAKABLE: Final = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_UNSPEAKABLE: Final = re.compile(rf"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f{_LONE_SURROGATES}]")
+
+
+def is_sendable(value: object) -> TypeGuard[str]:
+    """Return True for a string JSON can carry to the service (no lone surrogates)."""
+    return isinstance(value, str) and _UNSENDABLE.search(value) is None
 
 
 def clean_text(text: str) -> str:
