@@ -14,7 +14,8 @@ import sys
 from types import TracebackType
 from typing import Self
 
-from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig, model_info
+from custom_components.qwen_tts_realtime.realtime import SessionConfig, model_info
+from custom_components.qwen_tts_realtime.realtime.session_config import Mode
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "sk-benchmark-0123456789"

@@ -20,12 +20,12 @@ from .const import (
 from .errors import CONNECT_ERROR_KEYS
 from .realtime import (
     DEFAULT_MODEL,
+    SPARE_IDLE_TIMEOUT,
     AuthenticationError,
     ConnectError,
     RealtimeClient,
     RealtimeError,
 )
-from .realtime.timing import SPARE_IDLE_TIMEOUT
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage

@@ -6,8 +6,6 @@ from enum import StrEnum
 import logging
 from typing import Final
 
-from .realtime import session_config as _service
-
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
 
@@ -37,11 +35,6 @@ DEFAULT_KEEP_WARM: Final = KeepWarm.WAKE
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
-# The service's defaults (stated in realtime/session_config.py), where the profile form starts.
-DEFAULT_SAMPLE_RATE: Final = _service.DEFAULT_SAMPLE_RATE
-DEFAULT_SPEECH_RATE: Final = _service.DEFAULT_SPEECH_RATE
-DEFAULT_VOLUME: Final = _service.DEFAULT_VOLUME
-DEFAULT_PITCH_RATE: Final = _service.DEFAULT_PITCH_RATE
 # The vendor's help on API keys, by the base of Home Assistant's language.
 API_KEY_URLS: Final = {
     "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",

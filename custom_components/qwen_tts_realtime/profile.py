@@ -22,9 +22,8 @@ from .const import (
     CONF_SPEECH_RATE,
     CONF_VOICE,
     CONF_VOLUME,
-    DEFAULT_SAMPLE_RATE,
 )
-from .realtime import Format, ModelInfo, SessionConfig, language_type
+from .realtime import DEFAULT_SAMPLE_RATE, Format, ModelInfo, SessionConfig, language_type
 
 # Home Assistant's name for the option (homeassistant.components.tts has the constant only from
 # 2026.9; this integration supports 2026.3, and a caller on an older release never sends it).

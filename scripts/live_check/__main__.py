@@ -17,9 +17,8 @@ from custom_components.qwen_tts_realtime.realtime import (
     RealtimeError,
     Region,
     endpoint_for,
-    is_loopback,
-    normalize_endpoint,
 )
+from custom_components.qwen_tts_realtime.realtime.endpoints import is_loopback, normalize_endpoint
 from qwen_tts_emulator import Emulator, Scenario
 
 from . import probes, report

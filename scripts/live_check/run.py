@@ -10,7 +10,8 @@ from typing import Final
 
 import aiohttp
 
-from custom_components.qwen_tts_realtime.realtime import DEFAULT_MODEL, MODELS, SELECTABLE_MODELS
+from custom_components.qwen_tts_realtime.realtime import DEFAULT_MODEL, SELECTABLE_MODELS
+from custom_components.qwen_tts_realtime.realtime.catalog import MODELS
 from qwen_tts_emulator import billed_characters
 
 from . import probes

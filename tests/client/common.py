@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from custom_components.qwen_tts_realtime.realtime import Mode, SessionConfig, model_info
+from custom_components.qwen_tts_realtime.realtime import SessionConfig, model_info
+from custom_components.qwen_tts_realtime.realtime.session_config import Mode
 from qwen_tts_emulator import SessionRecord
 
 KEY = "sk-client-test-0123456789"

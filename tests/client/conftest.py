@@ -7,8 +7,9 @@ from collections.abc import AsyncGenerator, Callable
 import aiohttp
 import pytest
 
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 import custom_components.qwen_tts_realtime.realtime.client as client_module
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Scenario
 
 from .common import KEY

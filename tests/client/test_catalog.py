@@ -6,13 +6,12 @@ import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
     DEFAULT_MODEL,
-    MODELS,
     SELECTABLE_MODELS,
     language_type,
     model_info,
     voices_for,
 )
-from custom_components.qwen_tts_realtime.realtime.catalog import VOICES
+from custom_components.qwen_tts_realtime.realtime.catalog import MODELS, VOICES
 
 
 @pytest.mark.parametrize(

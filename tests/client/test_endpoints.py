@@ -9,10 +9,13 @@ from custom_components.qwen_tts_realtime.realtime import (
     RealtimeClient,
     Region,
     endpoint_for,
+)
+from custom_components.qwen_tts_realtime.realtime.endpoints import (
+    REGION_ENDPOINTS,
     is_loopback,
     normalize_endpoint,
+    realtime_url,
 )
-from custom_components.qwen_tts_realtime.realtime.endpoints import REGION_ENDPOINTS, realtime_url
 from qwen_tts_emulator import Emulator, Scenario
 
 from .common import CONFIG, KEY, KEYS, MODEL, speak

@@ -17,9 +17,8 @@ from custom_components.qwen_tts_realtime.realtime import (
     RealtimeClient,
     ResponseTimeoutError,
     ServiceError,
-    Timeouts,
 )
-from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES
+from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .common import (

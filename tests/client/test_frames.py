@@ -14,10 +14,10 @@ from custom_components.qwen_tts_realtime.realtime import (
     ProtocolError,
     RealtimeClient,
     ServiceError,
-    Timeouts,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.errors import error_from_close, error_from_event
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .common import CONFIG, KEY, KEYS, MODEL, speak

@@ -15,10 +15,9 @@ from custom_components.qwen_tts_realtime.realtime import (
     IncompleteAudioError,
     InvalidOptionError,
     RealtimeClient,
-    Timeouts,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
-from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter
+from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
 from .common import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, chunks, config, speak

@@ -1,4 +1,7 @@
-"""The realtime client imports nothing of Home Assistant, nor of the integration around it."""
+"""The realtime client imports nothing of Home Assistant, nor of the integration around it.
+
+Its facade (`realtime/__init__.py`) holds exactly the names the Home Assistant layer uses.
+"""
 
 from __future__ import annotations
 
@@ -86,3 +89,41 @@ def test_every_module_imports_with_home_assistant_blocked() -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def _names_the_integration_uses(source: str) -> set[str]:
+    """Return the realtime names a module of the Home Assistant layer uses.
+
+    Names imported from the package or a submodule, and the attributes of a submodule imported
+    whole (``from .realtime import errors as client`` then ``client.RealtimeError``).
+    """
+    tree = ast.parse(source)
+    names: set[str] = set()
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level != 1:
+            continue
+        if node.module == "realtime":
+            for alias in node.names:
+                if (PACKAGE / f"{alias.name}.py").exists():
+                    modules.add(alias.asname or alias.name)
+                else:
+                    names.add(alias.name)
+        elif (node.module or "").startswith("realtime."):
+            names.update(alias.name for alias in node.names)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
+            names.add(node.attr)
+    return names
+
+
+def test_facade_holds_exactly_what_the_integration_uses() -> None:
+    used: set[str] = set()
+    for module in sorted(PACKAGE.parent.glob("*.py")):
+        used |= _names_the_integration_uses(module.read_text(encoding="utf-8"))
+
+    assert set(realtime.__all__) == used

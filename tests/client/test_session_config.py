@@ -9,11 +9,11 @@ import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
     InvalidOptionError,
-    Mode,
     RealtimeClient,
     SessionConfig,
     model_info,
 )
+from custom_components.qwen_tts_realtime.realtime.session_config import Mode
 from qwen_tts_emulator import Emulator, Scenario
 
 from .common import (

@@ -6,11 +6,8 @@ import asyncio
 
 import pytest
 
-from custom_components.qwen_tts_realtime.realtime import (
-    AuthenticationError,
-    RealtimeClient,
-    Timeouts,
-)
+from custom_components.qwen_tts_realtime.realtime import AuthenticationError, RealtimeClient
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from ..sessions import all_closed, eventually, utterances

@@ -7,8 +7,8 @@ import io
 import struct
 import wave
 
-from custom_components.qwen_tts_realtime.realtime import wav_bytes, wav_header, wav_stream
-from custom_components.qwen_tts_realtime.realtime.audio import STREAMING_DATA_SIZE
+from custom_components.qwen_tts_realtime.realtime import wav_bytes, wav_stream
+from custom_components.qwen_tts_realtime.realtime.audio import STREAMING_DATA_SIZE, wav_header
 
 
 def fields(header: bytes) -> tuple[object, ...]:

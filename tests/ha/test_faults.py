@@ -14,8 +14,7 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.realtime import Timeouts
-from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES
+from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .conftest import API_KEY, make_entry, setup_entry

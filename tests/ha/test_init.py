@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
-from custom_components.qwen_tts_realtime.realtime import Timeouts
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .conftest import API_KEY, make_entry, setup_entry

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.qwen_tts_realtime.realtime import MODELS
+from custom_components.qwen_tts_realtime.realtime.catalog import MODELS
 from qwen_tts_emulator import Emulator
 
 from .conftest import make_entry, setup_entry

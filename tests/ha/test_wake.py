@@ -18,10 +18,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.qwen_tts_realtime.realtime import (
-    SPARE_IDLE_TIMEOUT,
-    KeepAlive,
-)
+from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT
+from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive
 from qwen_tts_emulator import Emulator, Scenario
 
 from .conftest import API_KEY

@@ -4,16 +4,18 @@ A layer of the integration, not a library: it holds what the integration (and it
 benchmarks and emulator) use, and nothing else; it is not published, so no requirement or
 version of its own. It is kept free of Home Assistant imports (it needs only aiohttp and yarl)
 so that the protocol can be read, tested and benchmarked apart from Home Assistant's glue;
-tests/client/test_independence.py enforces that. The names below are what the integration
-imports; tests reach anything else through the submodules.
+tests/client/test_independence.py enforces that.
+
+The names below are exactly those the Home Assistant layer uses, and it takes realtime names
+from here only. Tests, the emulator, benchmarks and scripts reach anything else through the
+submodules.
 """
 
-from .audio import wav_bytes, wav_header, wav_stream
+from .audio import wav_bytes, wav_stream
 from .catalog import (
+    ALL_LANGUAGES,
     DEFAULT_MODEL,
     DEFAULT_VOICE,
-    LANGUAGE_TYPES,
-    MODELS,
     SELECTABLE_MODELS,
     Format,
     ModelInfo,
@@ -31,7 +33,7 @@ from .custom_voices import (
     kind_of_model,
     kind_of_voice,
 )
-from .endpoints import Region, endpoint_for, is_loopback, normalize_endpoint
+from .endpoints import Region, endpoint_for, other_region
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -54,16 +56,38 @@ from .errors import (
     VoiceNotFoundError,
     VoiceStorageFullError,
 )
-from .session_config import Mode, SessionConfig, is_number
+from .session_config import (
+    DEFAULT_PITCH_RATE,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SPEECH_RATE,
+    DEFAULT_VOLUME,
+    MAX_INSTRUCTIONS_CHARS,
+    SessionConfig,
+    is_number,
+)
 from .text import billed_characters, clean_text
-from .timing import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
-from .voices_api import VoicesClient
+from .timing import SPARE_IDLE_TIMEOUT
+from .voices_api import (
+    MAX_AUDIO_REQUEST_BYTES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_PREVIEW_TEXT_CHARS,
+    NAME_PATTERN,
+    VoicesClient,
+)
 
 __all__ = [
+    "ALL_LANGUAGES",
     "DEFAULT_MODEL",
+    "DEFAULT_PITCH_RATE",
+    "DEFAULT_SAMPLE_RATE",
+    "DEFAULT_SPEECH_RATE",
     "DEFAULT_VOICE",
-    "LANGUAGE_TYPES",
-    "MODELS",
+    "DEFAULT_VOLUME",
+    "MAX_AUDIO_REQUEST_BYTES",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_INSTRUCTIONS_CHARS",
+    "MAX_PREVIEW_TEXT_CHARS",
+    "NAME_PATTERN",
     "SELECTABLE_MODELS",
     "SPARE_IDLE_TIMEOUT",
     "AccountError",
@@ -81,8 +105,6 @@ __all__ = [
     "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
-    "KeepAlive",
-    "Mode",
     "ModelInfo",
     "ProtocolError",
     "RateLimitError",
@@ -93,7 +115,6 @@ __all__ = [
     "ServiceError",
     "SessionConfig",
     "TimeoutStage",
-    "Timeouts",
     "VoiceApiUnavailableError",
     "VoiceInfo",
     "VoiceKind",
@@ -103,15 +124,13 @@ __all__ = [
     "billed_characters",
     "clean_text",
     "endpoint_for",
-    "is_loopback",
     "is_number",
     "kind_of_model",
     "kind_of_voice",
     "language_type",
     "model_info",
-    "normalize_endpoint",
+    "other_region",
     "voices_for",
     "wav_bytes",
-    "wav_header",
     "wav_stream",
 ]
