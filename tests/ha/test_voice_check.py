@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
-from custom_components.qwen_tts_realtime.voice_check import VOICE_CHECK_TEXT
+from custom_components.qwen_tts_realtime.profile_flow import VOICE_CHECK_TEXT
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .conftest import API_KEY
