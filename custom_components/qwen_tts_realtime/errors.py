@@ -45,6 +45,8 @@ _TIMEOUT_KEYS: Final = {
     client.TimeoutStage.SYNTHESIZE: "synthesize_timeout",
 }
 SETUP_CANNOT_CONNECT: Final = "setup_cannot_connect"
+# A create that got no clear answer, and whose voice could not be found (see `ErrorKeys`).
+CREATE_UNCERTAIN: Final = "create_uncertain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,9 @@ class ErrorKeys:
     key_check: str = "cannot_connect"  # config.error
     voice_check: str = "cannot_connect"  # config.error and config_subentries.tts.error
     voices: str = "voice_service_error"  # config_subentries.tts.error
+    # Set where a billed create that failed so may have made the voice all the same (no answer,
+    # an unreadable one, a server error): the key shown when the account holds no such voice.
+    unconfirmed: str | None = None
 
 
 def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -> ErrorKeys:
@@ -115,7 +120,7 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
         case client.VoiceNotFoundError():
             return ErrorKeys(*_service_error(err), voices="voice_not_found")
         case client.VoiceServiceError(status=status) if status >= 500:
-            return ErrorKeys(*_service_error(err))
+            return ErrorKeys(*_service_error(err), unconfirmed="voice_service_error")
         case client.VoiceServiceError():
             return ErrorKeys(*_service_error(err))
         # An error event once the session is set: the voice is what the check changed.
@@ -141,6 +146,7 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
                 key_check="timeout",
                 voice_check="timeout",
                 voices="timeout",
+                unconfirmed=CREATE_UNCERTAIN,
             )
         # Closed before accepting the session: it refused what the check changed, the voice.
         case client.ConnectionClosedError(session_accepted=False):
@@ -149,12 +155,15 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
             return ErrorKeys("connection_closed")
         case client.ConnectError() if key := CONNECT_ERROR_KEYS.get(err.reason):
             return ErrorKeys(key, setup=key, key_check=key, voice_check=key, voices=key)
-        case client.ConnectError():
+        case client.ConnectError():  # possibly after the request went out
             return ErrorKeys(
                 "cannot_connect",
                 {"reason": str(err)},
                 voices="cannot_connect",
+                unconfirmed=CREATE_UNCERTAIN,
             )
+        case client.VoiceApiResponseError():  # an answer, perhaps to a create that was made
+            return ErrorKeys("protocol_error", {"reason": str(err)}, unconfirmed=CREATE_UNCERTAIN)
         case client.ProtocolError():
             return ErrorKeys("protocol_error", {"reason": str(err)})
         case client.AudioLimitError():
@@ -242,6 +251,20 @@ def silent_voice_errors() -> dict[str, str]:
 def voice_errors(err: client.RealtimeError) -> dict[str, str]:
     """Return a voice step's errors for a create, list or delete that failed with `err`."""
     return _on_field(error_keys(err).voices)
+
+
+def may_have_created(err: client.RealtimeError) -> bool:
+    """Return True when a create that failed with `err` may have made (and billed) the voice."""
+    return error_keys(err).unconfirmed is not None
+
+
+def unconfirmed_create_errors(err: client.RealtimeError, *, looked: bool) -> dict[str, str]:
+    """Return the errors of a create that may have made its voice, which did not turn up.
+
+    `looked` is True when the account's voices were listed after the failure; without that
+    look, nothing is known of the voice.
+    """
+    return {"base": (error_keys(err).unconfirmed if looked else None) or CREATE_UNCERTAIN}
 
 
 def _on_field(key: str) -> dict[str, str]:

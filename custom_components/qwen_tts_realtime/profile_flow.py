@@ -6,13 +6,16 @@ for. The entry flow asks for its first profile with the same forms and the same 
 (`checked_profile`, `voice_form`).
 
 Creating a voice is billed by the vendor: each creating step says so before it is submitted, and
-nothing here repeats a create.
+nothing here repeats a create. A create whose outcome is unknown is looked for in the account's
+voices (listing is not billed) instead of being made again (`VoiceProfileFlow._create`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextlib import aclosing
+from dataclasses import dataclass
+import hashlib
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,7 +41,13 @@ from .const import (
     DEFAULT_PROFILE_NAME,
     PRICING_URL,
 )
-from .errors import silent_voice_errors, voice_check_errors, voice_errors
+from .errors import (
+    may_have_created,
+    silent_voice_errors,
+    unconfirmed_create_errors,
+    voice_check_errors,
+    voice_errors,
+)
 from .flow_schemas import (
     CONF_AUDIO,
     CONF_DESCRIPTION,
@@ -60,6 +69,7 @@ from .realtime import (
     ModelInfo,
     RealtimeClient,
     RealtimeError,
+    VoiceKind,
     VoiceNotFoundError,
     kind_of_voice,
     model_info,
@@ -90,6 +100,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self._preview_token: str | None = None
         self._preview_path = ""
         self._fallback_reason = ""  # why the service cloned in its degraded mode
+        self._unconfirmed: _Attempt | None = None  # a create that may have made its voice
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose where the new profile's voice comes from."""
@@ -137,13 +148,13 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             if len(user_input[CONF_PREVIEW_TEXT]) > MAX_PREVIEW_TEXT_CHARS:
                 errors[CONF_PREVIEW_TEXT] = "preview_text_too_long"
             if not errors:
+                asked = (
+                    user_input[CONF_DESCRIPTION],
+                    user_input[CONF_PREVIEW_TEXT],
+                    user_input[CONF_LANGUAGE],
+                )
                 outcome = await self._create(
-                    lambda library: library.design(
-                        name,
-                        user_input[CONF_DESCRIPTION],
-                        user_input[CONF_PREVIEW_TEXT],
-                        user_input[CONF_LANGUAGE],
-                    ),
+                    "design", name, asked, lambda library: library.design(name, *asked)
                 )
                 match outcome:
                     case DesignedVoice():
@@ -152,6 +163,9 @@ class VoiceProfileFlow(ConfigSubentryFlow):
                             self.hass, outcome.preview.data, outcome.preview.response_format
                         )
                         return await self.async_step_design_preview()
+                    case CustomVoice():  # made by an attempt whose answer was lost: no preview
+                        self._use_voice(outcome)
+                        return await self.async_step_voice()
                     case _:
                         errors = outcome
         return self._design_form(errors)
@@ -232,14 +246,19 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         return self._clone_form(errors, suggested)
 
     async def _clone(self, user_input: dict[str, Any], recording: Recording) -> SubentryFlowResult:
-        name = user_input[CONF_NAME]
+        name, language = user_input[CONF_NAME], user_input[CONF_LANGUAGE]
+        transcript = user_input.get(CONF_TRANSCRIPT) or None
+        asked = (hashlib.sha256(recording.audio).hexdigest(), language, transcript)
         outcome = await self._create(
+            "clone",
+            name,
+            asked,
             lambda library: library.clone(
                 name,
                 recording.audio,
                 recording.mime_type,
-                language=user_input[CONF_LANGUAGE],
-                transcript=user_input.get(CONF_TRANSCRIPT) or None,
+                language=language,
+                transcript=transcript,
             ),
         )
         match outcome:
@@ -249,6 +268,9 @@ class VoiceProfileFlow(ConfigSubentryFlow):
                 return await self.async_step_clone_degraded()
             case ClonedVoice():
                 self._use_voice(outcome.voice)
+                return await self.async_step_voice()
+            case CustomVoice():  # made by an attempt whose answer was lost
+                self._use_voice(outcome)
                 return await self.async_step_voice()
         suggested = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
         return self._clone_form(outcome, suggested)
@@ -386,13 +408,67 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         return self.async_create_entry(title=title, data=data)
 
     async def _create[T](
-        self, create: Callable[[VoiceLibrary], Awaitable[T]]
-    ) -> T | dict[str, str]:
-        """Create a voice (billed, so never repeated); or return the errors."""
+        self,
+        kind: VoiceKind,
+        name: str,
+        asked: Hashable,
+        create: Callable[[VoiceLibrary], Awaitable[T]],
+    ) -> T | CustomVoice | dict[str, str]:
+        """Create a voice (billed) unless an earlier attempt's turns up; or return the errors.
+
+        A create that fails without a clear answer (none in time, a dropped connection, an
+        unreadable answer, a server error) may have made the voice all the same, and billed it.
+        So the account's voices of that name are listed (not billed) before a create and again
+        after such a failure: one that appeared in between is this flow's, and is used. When none
+        has appeared, the form says so, and submitting the same voice again (`kind`, `name` and
+        what else was `asked`) looks once more before it creates anything.
+        """
         try:
-            return await create(self._library())
+            library = self._library()
+            listed = await _voices_named(library, kind, name)
         except RealtimeError as err:
             return voice_errors(err)
+        attempt, self._unconfirmed = self._unconfirmed, None
+        known = frozenset(listed)
+        if attempt is not None and attempt.request == (kind, name, asked):
+            if made := _made_since(listed, attempt.known):
+                return made
+            known = attempt.known
+        try:
+            return await create(library)
+        except RealtimeError as err:
+            failure = err
+        if not may_have_created(failure):
+            return voice_errors(failure)
+        self._unconfirmed = _Attempt((kind, name, asked), known)
+        try:
+            listed = await _voices_named(library, kind, name)
+        except RealtimeError:
+            return unconfirmed_create_errors(failure, looked=False)
+        if made := _made_since(listed, known):
+            self._unconfirmed = None
+            return made
+        return unconfirmed_create_errors(failure, looked=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """A create that may have made its voice, and the ids of that name the account had before."""
+
+    request: tuple[VoiceKind, str, Hashable]
+    known: frozenset[str]
+
+
+async def _voices_named(
+    library: VoiceLibrary, kind: VoiceKind, name: str
+) -> dict[str, CustomVoice]:
+    """Return the account's voices of `kind` with the preferred name `name`, newest first."""
+    return {voice.voice_id: voice for voice in await library.voices(kind) if voice.name == name}
+
+
+def _made_since(listed: Mapping[str, CustomVoice], known: frozenset[str]) -> CustomVoice | None:
+    """Return the newest listed voice that `known` lacks, if any."""
+    return next((voice for voice_id, voice in listed.items() if voice_id not in known), None)
 
 
 def _read_upload(hass: HomeAssistant, file_id: str) -> Recording:

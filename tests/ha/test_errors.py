@@ -228,6 +228,8 @@ def places(error: RealtimeError, model: str, voice: str) -> dict[str, list[str]]
         ],
         "voices": [f"config_subentries.tts.error.{keys.voices}"],
     }
+    if keys.unconfirmed is not None:  # a create that may have made its voice
+        found["unconfirmed"] = [f"config_subentries.tts.error.{keys.unconfirmed}"]
     return found
 
 
