@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, NoReturn
+from typing import Final, NoReturn, TypedDict
 
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -33,7 +33,7 @@ from .flow_schemas import CONF_AUDIO
 from .realtime import errors as client, kind_of_model, kind_of_voice
 
 # Why a connection could not be made, as the key of every place: what to fix is the same.
-CONNECT_ERROR_KEYS: Final = {
+_CONNECT_KEYS: Final = {
     client.ConnectReason.REFUSED: "connect_refused",
     client.ConnectReason.DNS: "connect_dns",
     client.ConnectReason.TLS: "connect_tls",
@@ -44,9 +44,9 @@ _TIMEOUT_KEYS: Final = {
     client.TimeoutStage.SEND: "send_timeout",
     client.TimeoutStage.SYNTHESIZE: "synthesize_timeout",
 }
-SETUP_CANNOT_CONNECT: Final = "setup_cannot_connect"
+_SETUP_CANNOT_CONNECT: Final = "setup_cannot_connect"
 # A create that got no clear answer, and whose voice could not be found (see `ErrorKeys`).
-CREATE_UNCERTAIN: Final = "create_uncertain"
+_CREATE_UNCERTAIN: Final = "create_uncertain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class ErrorKeys:
 
     service: str  # exceptions: a failed utterance or service call
     placeholders: Mapping[str, str] = field(default_factory=dict)  # of `service`
-    setup: str = SETUP_CANNOT_CONNECT  # exceptions: the entry cannot be set up
+    setup: str = _SETUP_CANNOT_CONNECT  # exceptions: the entry cannot be set up
     key_check: str = "cannot_connect"  # config.error
     voice_check: str = "cannot_connect"  # config.error and config_subentries.tts.error
     voices: str = "voice_service_error"  # config_subentries.tts.error
@@ -92,27 +92,11 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
         case client.InvalidEndpointError():
             return ErrorKeys(*_service_error(err), key_check="invalid_url")
         case client.AuthenticationError():
-            return ErrorKeys(
-                "auth_failed",
-                setup="auth_failed",
-                key_check="invalid_auth",
-                voice_check="invalid_auth",
-                voices="invalid_auth",
-            )
+            return ErrorKeys("auth_failed", setup="auth_failed", **_in_forms("invalid_auth"))
         case client.AccountError():
-            return ErrorKeys(
-                *_account(err),
-                key_check="account_refused",
-                voice_check="account_refused",
-                voices="account_refused",
-            )
+            return ErrorKeys(*_account(err), **_in_forms("account_refused"))
         case client.RateLimitError():
-            return ErrorKeys(
-                "rate_limited",
-                key_check="rate_limited",
-                voice_check="rate_limited",
-                voices="rate_limited",
-            )
+            return ErrorKeys("rate_limited", **_in_forms("rate_limited"))
         case client.BadAudioError():
             return ErrorKeys(*_service_error(err), voices=f"audio_{err.problem}")
         case client.VoiceStorageFullError():
@@ -143,27 +127,25 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
             return ErrorKeys(
                 _TIMEOUT_KEYS.get(err.stage, "audio_timeout"),
                 {"seconds": f"{err.seconds:g}"},
-                key_check="timeout",
-                voice_check="timeout",
-                voices="timeout",
-                unconfirmed=CREATE_UNCERTAIN,
+                **_in_forms("timeout"),
+                unconfirmed=_CREATE_UNCERTAIN,
             )
         # Closed before accepting the session: it refused what the check changed, the voice.
         case client.ConnectionClosedError(session_accepted=False):
             return ErrorKeys("session_rejected", {"model": model}, voice_check="unknown_voice")
         case client.ConnectionClosedError():
             return ErrorKeys("connection_closed")
-        case client.ConnectError() if key := CONNECT_ERROR_KEYS.get(err.reason):
-            return ErrorKeys(key, setup=key, key_check=key, voice_check=key, voices=key)
+        case client.ConnectError() if key := _CONNECT_KEYS.get(err.reason):
+            return ErrorKeys(key, setup=key, **_in_forms(key))
         case client.ConnectError():  # possibly after the request went out
             return ErrorKeys(
                 "cannot_connect",
                 {"reason": str(err)},
                 voices="cannot_connect",
-                unconfirmed=CREATE_UNCERTAIN,
+                unconfirmed=_CREATE_UNCERTAIN,
             )
         case client.VoiceApiResponseError():  # an answer, perhaps to a create that was made
-            return ErrorKeys("protocol_error", {"reason": str(err)}, unconfirmed=CREATE_UNCERTAIN)
+            return ErrorKeys("protocol_error", {"reason": str(err)}, unconfirmed=_CREATE_UNCERTAIN)
         case client.ProtocolError():
             return ErrorKeys("protocol_error", {"reason": str(err)})
         case client.AudioLimitError():
@@ -171,6 +153,17 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
         case client.IncompleteAudioError():
             return ErrorKeys("incomplete_audio", {"reason": str(err)})
     return ErrorKeys(*_service_error(err))
+
+
+class _FormKeys(TypedDict):
+    key_check: str
+    voice_check: str
+    voices: str
+
+
+def _in_forms(key: str) -> _FormKeys:
+    """Return the same key for every form: what to do about the error is the same there."""
+    return {"key_check": key, "voice_check": key, "voices": key}
 
 
 def _service_error(err: client.RealtimeError) -> tuple[str, dict[str, str]]:
@@ -227,7 +220,9 @@ def setup_error(
     key = error_keys(err).setup
     if isinstance(err, client.AuthenticationError):
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
-    placeholders = {"endpoint": endpoint, "reason": str(err)} if key == SETUP_CANNOT_CONNECT else {}
+    placeholders = (
+        {"endpoint": endpoint, "reason": str(err)} if key == _SETUP_CANNOT_CONNECT else {}
+    )
     return ConfigEntryNotReady(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
@@ -264,7 +259,7 @@ def unconfirmed_create_errors(err: client.RealtimeError, *, looked: bool) -> dic
     `looked` is True when the account's voices were listed after the failure; without that
     look, nothing is known of the voice.
     """
-    return {"base": (error_keys(err).unconfirmed if looked else None) or CREATE_UNCERTAIN}
+    return {"base": (error_keys(err).unconfirmed if looked else None) or _CREATE_UNCERTAIN}
 
 
 def _on_field(key: str) -> dict[str, str]:
