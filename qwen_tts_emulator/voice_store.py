@@ -57,7 +57,10 @@ class VoiceRequest:
 class VoiceStore:
     """The account's custom voices; tests seed voices, set `limit` or queue `failures`.
 
-    `failures` holds (status, code, message) answers given, in order, to the next requests.
+    `failures` holds (status, code, message) answers given, in order, to the next requests;
+    `create_failures` answers to the next creates only, which make nothing. `failures_after_create`
+    answers the next creates after they made the voice (billed work whose answer is an error), and
+    `create_delay` is how long a create takes before it makes the voice and answers.
     `fallback_reason` makes every clone answer in the degraded mode with that reason.
     """
 
@@ -68,6 +71,9 @@ class VoiceStore:
     limit: int = MAX_VOICES
     delay: float = 0.0
     fallback_reason: str | None = None
+    create_failures: list[tuple[int, str, str]] = field(default_factory=list)
+    failures_after_create: list[tuple[int, str, str]] = field(default_factory=list)
+    create_delay: float = 0.0
 
     def add(self, name: str, kind: Literal["vd", "vc"], target_model: str | None = None) -> str:
         """Create a voice directly (no request); return its id."""

@@ -117,10 +117,17 @@ async def _act(
         raise VoiceApiError(*store.failures.pop(0))
     payload: dict[str, Any] = body["input"]
     match action:
-        case "create" if kind == "vd":
-            return await _design(store, scenario, payload, body.get("parameters") or {}), 1
         case "create":
-            return await _clone(store, payload), 1
+            if store.create_failures:
+                raise VoiceApiError(*store.create_failures.pop(0))
+            await asyncio.sleep(store.create_delay)
+            if kind == "vd":
+                output = await _design(store, scenario, payload, body.get("parameters") or {})
+            else:
+                output = await _clone(store, payload)
+            if store.failures_after_create:
+                raise VoiceApiError(*store.failures_after_create.pop(0))
+            return output, 1
         case "list":
             return _list(store, kind, payload), None
         case "query" if kind == "vd":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import (
@@ -13,19 +12,11 @@ from .const import (
     CONF_MODEL,
     CONF_PRICE,
     DEFAULT_KEEP_WARM,
-    DOMAIN,
     SUBENTRY_TTS,
     KeepWarm,
 )
-from .errors import CONNECT_ERROR_KEYS
-from .realtime import (
-    DEFAULT_MODEL,
-    SPARE_IDLE_TIMEOUT,
-    AuthenticationError,
-    ConnectError,
-    RealtimeClient,
-    RealtimeError,
-)
+from .errors import setup_error
+from .realtime import DEFAULT_MODEL, SPARE_IDLE_TIMEOUT, RealtimeClient, RealtimeError
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
@@ -59,12 +50,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
         await client.check(models[0])
     except BaseException as err:
         await client.close()
-        if isinstance(err, AuthenticationError):
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
         if isinstance(err, RealtimeError):
-            raise _not_ready(client.endpoint, err) from err
+            raise setup_error(err, client.endpoint) from err
         raise
     entry.runtime_data = QwenTTSData(client, usage)
     if keep_warm is not KeepWarm.OFF:
@@ -73,20 +60,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
-
-
-def _not_ready(endpoint: str, err: RealtimeError) -> ConfigEntryNotReady:
-    """Say why the endpoint cannot be reached where that says what to fix, else what happened.
-
-    After a restart, setting up is where a changed DNS name, certificate or proxy shows first.
-    """
-    if isinstance(err, ConnectError) and (key := CONNECT_ERROR_KEYS.get(err.reason)):
-        return ConfigEntryNotReady(translation_domain=DOMAIN, translation_key=key)
-    return ConfigEntryNotReady(
-        translation_domain=DOMAIN,
-        translation_key="setup_cannot_connect",
-        translation_placeholders={"endpoint": endpoint, "reason": str(err)},
-    )
 
 
 async def _async_reload(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:

@@ -1,125 +1,190 @@
-"""The one place that turns realtime client errors into translated Home Assistant errors."""
+"""The one table of what each realtime client error is called, wherever a user meets it.
+
+A client error (the `realtime.errors` hierarchy) reaches users in five places, each with its own
+translation keys in strings.json:
+
+- a failed utterance or service call: a Home Assistant error (`exceptions`);
+- setting the entry up: reauthentication for a refused key, else a retry (`exceptions`);
+- the entry flow's key check, one handshake (`config.error`);
+- proving a profile's voice by speaking a few characters (`config.error` and
+  `config_subentries.tts.error`: both flows have a voice step);
+- designing, cloning, listing and deleting custom voices (`config_subentries.tts.error`).
+
+`error_keys` gives one error's key in each of them, in one match: the same failure is never
+called two different things, and no other module turns a client error into a key
+(tests/ha/test_errors.py proves both, for every client error type).
+"""
 
 from __future__ import annotations
 
-from typing import Final, NoReturn
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, NoReturn, TypedDict
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 
-from .const import DOMAIN
+from .const import CONF_ENDPOINT, CONF_VOICE, DOMAIN
+from .flow_schemas import CONF_AUDIO
 from .realtime import errors as client, kind_of_model, kind_of_voice
 
-
-def _error(
-    key: str, cls: type[HomeAssistantError] = HomeAssistantError, **placeholders: str
-) -> HomeAssistantError:
-    return cls(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
-def translate_error(err: client.RealtimeError, *, model: str, voice: str) -> HomeAssistantError:
-    """Return the user-facing error for a failed utterance."""
-    match err:
-        case client.InvalidOptionError(supported=False):
-            return _error(
-                "option_not_supported", ServiceValidationError, option=err.option, model=model
-            )
-        case client.InvalidOptionError(bounds=(low, high)):
-            return _error(
-                "option_out_of_range",
-                ServiceValidationError,
-                option=err.option,
-                value=str(err.value),
-                min=f"{low:g}",
-                max=f"{high:g}",
-            )
-        case client.InvalidOptionError(expected="number"):
-            return _error(
-                "option_not_a_number",
-                ServiceValidationError,
-                option=err.option,
-                value=str(err.value),
-            )
-        case client.InvalidOptionError(expected="text"):
-            return _error("option_not_text", ServiceValidationError, option=err.option)
-        case client.InvalidOptionError():
-            return _error(
-                "invalid_option", ServiceValidationError, option=err.option, reason=err.reason
-            )
-        case client.EmptyTextError():
-            return _error("empty_message", ServiceValidationError)
-        case client.AuthenticationError():
-            return _error("auth_failed")
-        case client.AccountError():
-            return account_error(err)
-        case client.AudioLimitError():
-            return _error("audio_limit", seconds=f"{err.seconds:g}")
-        case client.IncompleteAudioError():
-            return _error("incomplete_audio", reason=str(err))
-        case client.RateLimitError():
-            return _error("rate_limited")
-        case client.ServiceError(param="session.voice") if _other_models_voice(voice, model):
-            return _error("voice_of_other_model", voice=voice, model=model)
-        case client.ServiceError(param="session.voice"):
-            return _error("unknown_voice", voice=voice, model=model, message=err.message)
-        case client.ServiceError():
-            return _error("service_error", code=err.code, message=err.message)
-        case client.ResponseTimeoutError(stage=client.TimeoutStage.CONNECT):
-            return _error("connect_timeout", seconds=f"{err.seconds:g}")
-        case client.ResponseTimeoutError(stage=client.TimeoutStage.SEND):
-            return _error("send_timeout", seconds=f"{err.seconds:g}")
-        case client.ResponseTimeoutError(stage=client.TimeoutStage.SYNTHESIZE):
-            return _error("synthesize_timeout", seconds=f"{err.seconds:g}")
-        case client.ResponseTimeoutError():
-            return _error("audio_timeout", seconds=f"{err.seconds:g}")
-        case client.ConnectionClosedError(session_accepted=False):
-            return _error("session_rejected", model=model)
-        case client.ConnectionClosedError():
-            return _error("connection_closed")
-        case client.ConnectError() if err.reason in CONNECT_ERROR_KEYS:
-            return _error(CONNECT_ERROR_KEYS[err.reason])
-        case client.ConnectError():
-            return _error("cannot_connect", reason=str(err))
-        case client.ProtocolError():
-            return _error("protocol_error", reason=str(err))
-    return _error("service_error", code=type(err).__name__, message=str(err))
-
-
-def account_error(err: client.AccountError) -> HomeAssistantError:
-    """Return the error for an account the service refuses; its key also names the repair issue."""
-    match err.code:
-        case "Arrearage":
-            return _error("account_arrearage", code=err.code)
-        case "Throttling.AllocationQuota":
-            return _error("account_quota", code=err.code, message=err.message)
-    return _error("account_access_denied", code=err.code, message=err.message)
-
-
-# Why a connection failed, as the key of its form error (config.error,
-# config_subentries.tts.error) and of its exception: the same name in both places.
-CONNECT_ERROR_KEYS: Final = {
+# Why a connection could not be made, as the key of every place: what to fix is the same.
+_CONNECT_KEYS: Final = {
     client.ConnectReason.REFUSED: "connect_refused",
     client.ConnectReason.DNS: "connect_dns",
     client.ConnectReason.TLS: "connect_tls",
     client.ConnectReason.TLS_MISMATCH: "connect_tls_mismatch",
 }
+_TIMEOUT_KEYS: Final = {
+    client.TimeoutStage.CONNECT: "connect_timeout",
+    client.TimeoutStage.SEND: "send_timeout",
+    client.TimeoutStage.SYNTHESIZE: "synthesize_timeout",
+}
+_SETUP_CANNOT_CONNECT: Final = "setup_cannot_connect"
+# A create that got no clear answer, and whose voice could not be found (see `ErrorKeys`).
+_CREATE_UNCERTAIN: Final = "create_uncertain"
 
 
-def connect_form_error(err: client.ConnectError | client.ResponseTimeoutError) -> str:
-    """Return the form error of a connection that could not be made."""
-    if isinstance(err, client.ResponseTimeoutError):
-        return "connect_timeout" if err.stage == "connect" else "cannot_connect"
-    return CONNECT_ERROR_KEYS.get(err.reason, "cannot_connect")
+@dataclass(frozen=True, slots=True)
+class ErrorKeys:
+    """One row of the table: what one client error is called in each place.
+
+    A place that cannot meet an error (an empty text at the key check) still names it: the
+    defaults say that the service failed there.
+    """
+
+    service: str  # exceptions: a failed utterance or service call
+    placeholders: Mapping[str, str] = field(default_factory=dict)  # of `service`
+    setup: str = _SETUP_CANNOT_CONNECT  # exceptions: the entry cannot be set up
+    key_check: str = "cannot_connect"  # config.error
+    voice_check: str = "cannot_connect"  # config.error and config_subentries.tts.error
+    voices: str = "voice_service_error"  # config_subentries.tts.error
+    # Set where a billed create that failed so may have made the voice all the same (no answer,
+    # an unreadable one, a server error): the key shown when the account holds no such voice.
+    unconfirmed: str | None = None
 
 
-def raise_no_audio() -> NoReturn:
-    """Raise the error for a session that ended without any audio."""
-    raise _error("no_audio")
+def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -> ErrorKeys:
+    """Return what `err` is called in each place; `model` and `voice` are an utterance's."""
+    match err:
+        case client.InvalidOptionError(supported=False):
+            return ErrorKeys("option_not_supported", {"option": err.option, "model": model})
+        case client.InvalidOptionError(bounds=(low, high)):
+            return ErrorKeys(
+                "option_out_of_range",
+                {
+                    "option": err.option,
+                    "value": str(err.value),
+                    "min": f"{low:g}",
+                    "max": f"{high:g}",
+                },
+            )
+        case client.InvalidOptionError(expected="number"):
+            return ErrorKeys("option_not_a_number", {"option": err.option, "value": str(err.value)})
+        case client.InvalidOptionError(expected="text"):
+            return ErrorKeys("option_not_text", {"option": err.option})
+        case client.InvalidOptionError():
+            return ErrorKeys("invalid_option", {"option": err.option, "reason": err.reason})
+        case client.EmptyTextError():
+            return ErrorKeys("empty_message")
+        case client.VoiceApiUnavailableError():
+            return ErrorKeys(*_service_error(err), voices="voice_api_unavailable")
+        case client.InvalidEndpointError():
+            return ErrorKeys(*_service_error(err), key_check="invalid_url")
+        case client.AuthenticationError():
+            return ErrorKeys("auth_failed", setup="auth_failed", **_in_forms("invalid_auth"))
+        case client.AccountError():
+            return ErrorKeys(*_account(err), **_in_forms("account_refused"))
+        case client.RateLimitError():
+            return ErrorKeys("rate_limited", **_in_forms("rate_limited"))
+        case client.BadAudioError():
+            return ErrorKeys(*_service_error(err), voices=f"audio_{err.problem}")
+        case client.VoiceStorageFullError():
+            return ErrorKeys(*_service_error(err), voices="voice_storage_full")
+        case client.VoiceNotFoundError():
+            return ErrorKeys(*_service_error(err), voices="voice_not_found")
+        case client.VoiceServiceError(status=status) if status >= 500:
+            return ErrorKeys(*_service_error(err), unconfirmed="voice_service_error")
+        case client.VoiceServiceError():
+            return ErrorKeys(*_service_error(err))
+        # An error event once the session is set: the voice is what the check changed.
+        case client.ServiceError(param="session.voice") if _other_models_voice(voice, model):
+            return ErrorKeys(
+                "voice_of_other_model",
+                {"voice": voice, "model": model},
+                voice_check="unknown_voice",
+            )
+        case client.ServiceError(param="session.voice"):
+            return ErrorKeys(
+                "unknown_voice",
+                {"voice": voice, "model": model, "message": err.message},
+                voice_check="unknown_voice",
+            )
+        case client.ServiceError():
+            return ErrorKeys(*_service_error(err), voice_check="unknown_voice")
+        # The service was reached and did not answer in time, at whatever stage.
+        case client.ResponseTimeoutError():
+            return ErrorKeys(
+                _TIMEOUT_KEYS.get(err.stage, "audio_timeout"),
+                {"seconds": f"{err.seconds:g}"},
+                **_in_forms("timeout"),
+                unconfirmed=_CREATE_UNCERTAIN,
+            )
+        # Closed before accepting the session: it refused what the check changed, the voice.
+        case client.ConnectionClosedError(session_accepted=False):
+            return ErrorKeys("session_rejected", {"model": model}, voice_check="unknown_voice")
+        case client.ConnectionClosedError():
+            return ErrorKeys("connection_closed")
+        case client.ConnectError() if key := _CONNECT_KEYS.get(err.reason):
+            return ErrorKeys(key, setup=key, **_in_forms(key))
+        case client.ConnectError():  # possibly after the request went out
+            return ErrorKeys(
+                "cannot_connect",
+                {"reason": str(err)},
+                voices="cannot_connect",
+                unconfirmed=_CREATE_UNCERTAIN,
+            )
+        case client.VoiceApiResponseError():  # an answer, perhaps to a create that was made
+            return ErrorKeys("protocol_error", {"reason": str(err)}, unconfirmed=_CREATE_UNCERTAIN)
+        case client.ProtocolError():
+            return ErrorKeys("protocol_error", {"reason": str(err)})
+        case client.AudioLimitError():
+            return ErrorKeys("audio_limit", {"seconds": f"{err.seconds:g}"})
+        case client.IncompleteAudioError():
+            return ErrorKeys("incomplete_audio", {"reason": str(err)})
+    return ErrorKeys(*_service_error(err))
 
 
-# --- Voice customisation (design and cloning, #14) ------------------------------------------
-# Kept in one block: the realtime mapping above is edited in parallel.
+class _FormKeys(TypedDict):
+    key_check: str
+    voice_check: str
+    voices: str
+
+
+def _in_forms(key: str) -> _FormKeys:
+    """Return the same key for every form: what to do about the error is the same there."""
+    return {"key_check": key, "voice_check": key, "voices": key}
+
+
+def _service_error(err: client.RealtimeError) -> tuple[str, dict[str, str]]:
+    """Return the service key of an error the service reported (or one this table lacks)."""
+    if isinstance(err, client.ServiceError):
+        return "service_error", {"code": err.code, "message": err.message}
+    return "service_error", {"code": type(err).__name__, "message": str(err)}
+
+
+def _account(err: client.AccountError) -> tuple[str, dict[str, str]]:
+    """Return the key (which also names the repair issue) of an account the service refuses."""
+    match err.code:
+        case "Arrearage":
+            return "account_arrearage", {"code": err.code}
+        case "Throttling.AllocationQuota":
+            return "account_quota", {"code": err.code, "message": err.message}
+    return "account_access_denied", {"code": err.code, "message": err.message}
 
 
 def _other_models_voice(voice: str, model: str) -> bool:
@@ -128,21 +193,86 @@ def _other_models_voice(voice: str, model: str) -> bool:
     return kind is not None and kind != kind_of_model(model)
 
 
-def voice_form_error(err: client.RealtimeError) -> str:
-    """Return the form error (config_subentries.tts.error) for a failed customisation call."""
-    match err:
-        case client.BadAudioError():
-            return f"audio_{err.problem}"
-        case client.VoiceStorageFullError():
-            return "voice_storage_full"
-        case client.RateLimitError():
-            return "rate_limited"
-        case client.AuthenticationError():
-            return "invalid_auth"
-        case client.VoiceNotFoundError():
-            return "voice_not_found"
-        case client.VoiceApiUnavailableError():
-            return "voice_api_unavailable"
-        case client.ResponseTimeoutError() | client.ConnectError():
-            return connect_form_error(err)
-    return "voice_service_error"
+# --- What each place makes of its key ------------------------------------------------------
+
+
+def translate_error(err: client.RealtimeError, *, model: str, voice: str) -> HomeAssistantError:
+    """Return the user-facing error for a failed utterance."""
+    keys = error_keys(err, model=model, voice=voice)
+    # Input the caller can fix is a validation error, not a failure of the service.
+    invalid = isinstance(err, client.InvalidOptionError | client.EmptyTextError)
+    return (ServiceValidationError if invalid else HomeAssistantError)(
+        translation_domain=DOMAIN,
+        translation_key=keys.service,
+        translation_placeholders=dict(keys.placeholders),
+    )
+
+
+def account_error(err: client.AccountError) -> HomeAssistantError:
+    """Return the error for an account the service refuses; its key also names the repair issue."""
+    return translate_error(err, model="", voice="")
+
+
+def setup_error(
+    err: client.RealtimeError, endpoint: str
+) -> ConfigEntryAuthFailed | ConfigEntryNotReady:
+    """Return why the entry cannot be set up: a refused key starts reauthentication.
+
+    After a restart, setting up is where a changed DNS name, certificate or proxy shows first: its
+    key says what to fix; any other failure says what happened.
+    """
+    key = error_keys(err).setup
+    if isinstance(err, client.AuthenticationError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+    placeholders = (
+        {"endpoint": endpoint, "reason": str(err)} if key == _SETUP_CANNOT_CONNECT else {}
+    )
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def key_check_errors(err: client.RealtimeError) -> dict[str, str]:
+    """Return the entry form's errors for a key check that failed with `err`."""
+    return _on_field(error_keys(err).key_check)
+
+
+def voice_check_errors(err: client.RealtimeError) -> dict[str, str]:
+    """Return the voice step's errors for a voice check that failed with `err`."""
+    return _on_field(error_keys(err).voice_check)
+
+
+def silent_voice_errors() -> dict[str, str]:
+    """Return the voice step's errors when the service spoke the check without a sound."""
+    return _on_field("unknown_voice")
+
+
+def voice_errors(err: client.RealtimeError) -> dict[str, str]:
+    """Return a voice step's errors for a create, list or delete that failed with `err`."""
+    return _on_field(error_keys(err).voices)
+
+
+def may_have_created(err: client.RealtimeError) -> bool:
+    """Return True when a create that failed with `err` may have made (and billed) the voice."""
+    return error_keys(err).unconfirmed is not None
+
+
+def unconfirmed_create_errors(err: client.RealtimeError, *, looked: bool) -> dict[str, str]:
+    """Return the errors of a create that may have made its voice, which did not turn up.
+
+    `looked` is True when the account's voices were listed after the failure; without that
+    look, nothing is known of the voice.
+    """
+    return {"base": (error_keys(err).unconfirmed if looked else None) or _CREATE_UNCERTAIN}
+
+
+def _on_field(key: str) -> dict[str, str]:
+    """Return a form's errors: `key` on the field it is about ("base": the whole form)."""
+    if key.startswith("audio_"):
+        return {CONF_AUDIO: key}
+    return {{"invalid_url": CONF_ENDPOINT, "unknown_voice": CONF_VOICE}.get(key, "base"): key}
+
+
+def raise_no_audio() -> NoReturn:
+    """Raise the error for a session that ended without any audio."""
+    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_audio")

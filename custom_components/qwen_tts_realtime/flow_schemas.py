@@ -45,6 +45,7 @@ from .const import (
     KeepWarm,
 )
 from .realtime import (
+    ALL_LANGUAGES,
     DEFAULT_MODEL,
     DEFAULT_PITCH_RATE,
     DEFAULT_SAMPLE_RATE,
@@ -56,7 +57,6 @@ from .realtime import (
     model_info,
     voices_for,
 )
-from .realtime.catalog import ALL_LANGUAGES
 from .recording_check import ACCEPT
 
 CONF_DESCRIPTION: Final = "description"

@@ -195,17 +195,22 @@ async def test_reauth_moves_the_entry_to_the_new_keys_region(
     assert entry.state is ConfigEntryState.LOADED
 
 
+@pytest.mark.parametrize(
+    "new_key", [False, True], ids=["region-changed", "key-of-the-other-region-entered"]
+)
 @BOTH_WAYS
-async def test_reconfigure_to_the_wrong_region_offers_the_keys_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region
+async def test_reconfigure_refused_in_a_region_offers_the_keys_region(
+    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region, new_key: bool
 ) -> None:
-    entry = region_entry(home, KEYS[home])
+    """The key stays and the region changes to the wrong one, or a key of the other is entered."""
+    entry = (
+        region_entry(OTHER[home], KEYS[OTHER[home]]) if new_key else region_entry(home, KEYS[home])
+    )
     await setup_entry(hass, entry)
 
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"region": OTHER[home].value}
-    )
+    user_input = {"region": OTHER[home].value} | ({"api_key": KEYS[home]} if new_key else {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
     assert result["step_id"] == f"key_in_{home}"
     assert result["menu_options"] == [f"use_{home}", "reconfigure"]
     result = await choose(hass, result, f"use_{home}")
@@ -215,24 +220,6 @@ async def test_reconfigure_to_the_wrong_region_offers_the_keys_region(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == connection_in(home, regions)
     assert entry.state is ConfigEntryState.LOADED
-
-
-@BOTH_WAYS
-async def test_reconfigure_with_a_new_key_from_the_other_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region
-) -> None:
-    entry = region_entry(OTHER[home], KEYS[OTHER[home]])
-    await setup_entry(hass, entry)
-
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"region": OTHER[home].value, "api_key": KEYS[home]}
-    )
-    result = await choose(hass, result, f"use_{home}")
-    await hass.async_block_till_done()
-
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data == connection_in(home, regions)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hans"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import cast
 
 from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
@@ -12,7 +13,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
-from custom_components.qwen_tts_realtime.voice_check import VOICE_CHECK_TEXT
+from custom_components.qwen_tts_realtime.profile_flow import VOICE_CHECK_TEXT
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .conftest import API_KEY
@@ -110,6 +113,26 @@ async def test_a_session_that_ends_without_audio_does_not_prove_the_voice(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_a_check_the_service_does_not_answer_in_time_says_so(
+    hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.profile_flow.RealtimeClient",
+        partial(RealtimeClient, timeouts=Timeouts(first_audio=0.3, audio=0.3)),
+    )
+    voice = cloned_voice(emulator)
+    result = await voice_step(hass, emulator, VC_MODEL)
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}), faults=[Fault("stall", "before_audio")]
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_STEP, "voice": voice}
+    )
+
+    assert result["errors"] == {"base": "timeout"}  # reached, but silent: not "cannot connect"
+    await utterances_closed(emulator)
 
 
 async def test_adding_a_profile_checks_its_voice(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 import html
 from http import HTTPStatus
 import io
@@ -28,12 +29,13 @@ from pytest_homeassistant_custom_component.typing import (
 from yarl import URL
 
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
+from custom_components.qwen_tts_realtime.realtime import VoicesClient
 from custom_components.qwen_tts_realtime.voice_library import VOICE_LIST_MAX_AGE
 from qwen_tts_emulator import Emulator
 
 from ..recordings import recording
 from .conftest import make_entry, setup_entry
-from .helpers import fetch_url_audio, pcm_of, stream_audio, utterances
+from .helpers import eventually, fetch_url_audio, pcm_of, stream_audio, utterances
 
 VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"
@@ -218,13 +220,133 @@ async def test_design_refused_by_the_service_shows_why_and_is_not_retried(
     failure: tuple[int, str, str],
     error: str,
 ) -> None:
-    emulator.voices.failures.append(failure)
+    emulator.voices.create_failures.append(failure)
     result = await start(hass, entry, "design")
     result = await step(result, hass, **DESIGN)
 
     assert result["errors"] == {"base": error}
     assert len(emulator.voices.actions("create")) == 1
     await assert_translated(hass, "error", error)
+
+
+async def submit_new_voice(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry, kind: str
+) -> SubentryFlowResult:
+    """Open the design or clone step and submit a valid voice to create."""
+    if kind == "design":
+        return await step(await start(hass, entry, "design"), hass, **DESIGN)
+    file_id = await upload(hass_client, recording(12), "grandma.wav")
+    result = await start(hass, entry, "clone")
+    return await step(result, hass, name="grandma", audio=file_id, language="en")
+
+
+@pytest.mark.parametrize("kind", ["design", "clone"])
+async def test_a_voice_made_but_answered_with_a_server_error_is_used_not_made_again(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    kind: str,
+) -> None:
+    emulator.voices.failures_after_create.append((500, "InternalError", "Oops."))
+
+    result = await submit_new_voice(hass, hass_client, entry, kind)
+    assert result["step_id"] == "voice", result.get("errors")
+    result = await step(result, hass, **VOICE_STEP)
+    await hass.async_block_till_done()
+
+    (voice_id,) = emulator.voices.voices  # one voice, billed once
+    assert len(emulator.voices.actions("create")) == 1
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["voice"] == voice_id
+    assert utterances(emulator) == []  # found in the account: not proven again by speaking
+
+
+async def unconfirmed_design(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> SubentryFlowResult:
+    """Submit a design the service makes only after the client gave up on its answer."""
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.voice_library.VoicesClient",
+        partial(VoicesClient, timeout=1.0),
+    )
+    emulator.voices.create_delay = 2.0
+    result = await submit_new_voice(hass, hass_client, entry, "design")
+    assert result["errors"] == {"base": "create_uncertain"}
+    await eventually(lambda: len(emulator.voices.voices) == 1)
+    emulator.voices.create_delay = 0
+    return result
+
+
+async def test_an_unconfirmed_create_is_looked_for_before_a_second_submit_makes_one(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = await unconfirmed_design(hass, hass_client, emulator, entry, monkeypatch)
+    await assert_translated(hass, "error", "create_uncertain")
+
+    result = await step(result, hass, **DESIGN)  # the user submits the same voice again
+
+    assert result["step_id"] == "voice", result.get("errors")
+    (voice_id,) = emulator.voices.voices
+    assert len(emulator.voices.actions("create")) == 1
+    assert result["data_schema"] is not None
+    assert result["data_schema"]({})["voice"] == voice_id
+
+
+async def test_an_unconfirmed_create_is_not_taken_for_another_description(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = await unconfirmed_design(hass, hass_client, emulator, entry, monkeypatch)
+
+    result = await step(result, hass, **{**DESIGN, "description": "A bright young voice."})
+
+    assert result["step_id"] == "design_preview"  # a new voice, made from what was asked
+    assert len(emulator.voices.voices) == 2
+    assert len(emulator.voices.actions("create")) == 2
+
+
+async def test_a_server_error_that_made_nothing_lets_the_next_submit_create_once(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    emulator.voices.create_failures.append((500, "InternalError", "Oops."))
+    result = await submit_new_voice(hass, hass_client, entry, "design")
+    assert result["errors"] == {"base": "voice_service_error"}
+    assert emulator.voices.voices == {}
+
+    result = await step(result, hass, **DESIGN)
+
+    assert result["step_id"] == "design_preview"
+    assert len(emulator.voices.voices) == 1
+    assert len(emulator.voices.actions("create")) == 2
+
+
+async def test_a_refused_create_is_not_looked_for(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    emulator.voices.create_failures.append((400, "Throttling.AllocationQuota", "Quota exceeded."))
+
+    result = await submit_new_voice(hass, hass_client, entry, "clone")
+
+    assert result["errors"] == {"base": "voice_storage_full"}
+    assert [request.action for request in emulator.voices.requests] == ["list", "create"]
 
 
 async def test_clone_from_an_uploaded_wav_and_speak(
@@ -304,7 +426,7 @@ async def test_clone_refused_by_the_service_names_the_audio_problem(
     error: str,
 ) -> None:
     if failure:
-        emulator.voices.failures.append(failure)
+        emulator.voices.create_failures.append(failure)
     file_id = await upload(hass_client, content, "voice.wav")
     result = await start(hass, entry, "clone")
     result = await step(result, hass, name="grandma", audio=file_id, language="en")
