@@ -52,8 +52,10 @@ from .errors import (
     ResponseTimeoutError,
     ServiceError,
     TimeoutStage,
+    VoiceApiResponseError,
     VoiceApiUnavailableError,
     VoiceNotFoundError,
+    VoiceServiceError,
     VoiceStorageFullError,
 )
 from .session_config import (
@@ -115,10 +117,12 @@ __all__ = [
     "ServiceError",
     "SessionConfig",
     "TimeoutStage",
+    "VoiceApiResponseError",
     "VoiceApiUnavailableError",
     "VoiceInfo",
     "VoiceKind",
     "VoiceNotFoundError",
+    "VoiceServiceError",
     "VoiceStorageFullError",
     "VoicesClient",
     "billed_characters",
