@@ -157,6 +157,9 @@ class Scenario:
     `response.done` carries `usage` (False: a service that stops reporting it).
     `idle_close_after`: seconds after which a socket that got no client event is closed (code
     1000), as a service does with unused sockets; None keeps them open.
+    `undeployed_models`: models the workspace has not deployed. A workspace gateway (a host
+    under maas.aliyuncs.com) refuses their handshake with 403 `AccessDenied.Unpurchased`; a
+    shared host serves them.
     """
 
     api_keys: frozenset[str] | None = None
@@ -171,3 +174,4 @@ class Scenario:
     commit_finish_flushes: bool = False
     usage_reported: bool = True
     idle_close_after: float | None = None
+    undeployed_models: frozenset[str] = frozenset()
