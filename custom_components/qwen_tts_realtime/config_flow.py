@@ -23,7 +23,15 @@ from homeassistant.core import HomeAssistant, callback
 from yarl import URL
 
 from .connection_check import KeyInOtherRegion, check_connection
-from .const import API_KEY_URLS, CONF_ENDPOINT, CONF_REGION, DOMAIN, SUBENTRY_TTS
+from .const import (
+    API_KEY_URLS,
+    CONF_ENDPOINT,
+    CONF_REGION,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    SUBENTRY_TTS,
+)
 from .flow_schemas import api_key_schema, connection_schema, reconfigure_schema
 from .form_error import FormError
 from .options_flow import QwenTTSOptionsFlow
@@ -54,7 +62,8 @@ def _unique_id(endpoint: str, api_key: str) -> str:
 class QwenTTSConfigFlow(ProfileSteps[ConfigFlowResult], RegionOffer, domain=DOMAIN):
     """Ask for the key and region, check them with a handshake, then create the first profile."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing entered."""

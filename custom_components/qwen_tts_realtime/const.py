@@ -8,6 +8,9 @@ from typing import Final
 
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
+# The version of the entries the config flow writes; async_migrate_entry brings older ones up.
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
 
 CONF_REGION: Final = "region"
 CONF_ENDPOINT: Final = "endpoint"

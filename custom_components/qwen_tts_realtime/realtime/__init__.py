@@ -33,7 +33,7 @@ from .custom_voices import (
     kind_of_model,
     kind_of_voice,
 )
-from .endpoints import Region, endpoint_for, other_region
+from .endpoints import Region, endpoint_for, other_region, vendor_region
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -130,6 +130,7 @@ __all__ = [
     "language_type",
     "model_info",
     "other_region",
+    "vendor_region",
     "voices_for",
     "wav_bytes",
     "wav_stream",
