@@ -44,7 +44,7 @@ TUNABLE_SETTINGS: tuple[str, ...] = ("speech_rate", "volume", "pitch_rate", "bit
 # copy the same documentation, and a hand-kept second copy only drifts. What the emulator adds is
 # behaviour (custom voice ids, usage units, validation), defined here and in the server.
 ALL_FORMATS: tuple[str, ...] = tuple(Format)
-ALL_SAMPLE_RATES: tuple[int, ...] = ModelInfo("", ()).sample_rates
+ALL_SAMPLE_RATES: tuple[int, ...] = ModelInfo("", ()).accepted_sample_rates
 LANGUAGE_TYPES: tuple[str, ...] = (AUTO_LANGUAGE_TYPE, *CATALOGUE_LANGUAGES.values())
 # The prefix of the voice ids the vc/vd models speak (the ids the voices API creates).
 _CUSTOM_VOICE_PREFIXES: dict[str, str] = {"-vc-": "qwen-tts-vc-", "-vd-": "qwen-tts-vd-"}
@@ -89,7 +89,7 @@ def _spec(model: ModelInfo) -> ModelSpec:
         instructions=model.instructions,
         tunable=model.prosody,
         formats=tuple(model.formats),
-        sample_rates=model.sample_rates,
+        sample_rates=model.accepted_sample_rates,
         # qwen-tts-realtime (and its snapshots) report tokens; the qwen3 models characters.
         usage="tokens" if model.name.startswith("qwen-tts-") else "characters",
     )
