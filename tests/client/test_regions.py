@@ -29,13 +29,18 @@ from custom_components.qwen_tts_realtime.realtime.errors import (
     InvalidWorkspaceError,
     ResponseTimeoutError,
 )
-from qwen_tts_emulator import Emulator, Scenario, VendorRegions, default_models
+from qwen_tts_emulator import Emulator, Fault, Scenario, VendorRegions, default_models
 
 from .common import KEY, KEYS, MODEL
 
 OTHER_KEY = "sk-of-another-region-0123"
 WORKSPACE = "llm-0123abcd"
 SLOW = 1.0  # seconds of handshake delay
+
+
+def after_the_update() -> Fault:
+    """Hold back what follows `session.created` until the probe's `session.update` has arrived."""
+    return Fault(kind="stall", at="after_created", seconds=0.3)
 
 
 def outcomes(probes: list[RegionProbe]) -> dict[Region, ProbeOutcome]:
@@ -241,3 +246,27 @@ async def test_the_users_own_endpoint_is_probed_as_the_custom_region(
     assert probe.region is Region.CUSTOM
     assert probe.endpoint == emulator.url
     assert probe.works
+
+
+async def test_an_error_answering_the_empty_session_still_proves_the_model(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # A model that needs a setting the probe does not send (a custom voice, say) answers with an
+    # error instead of `session.updated`: the service runs the model all the same.
+    refusal = Fault(kind="error", at="after_created", code="invalid_value", then="close")
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[after_the_update(), refusal])
+
+    probe = await probe_endpoint(http, KEY, emulator.url, MODEL)
+
+    assert probe.works
+
+
+async def test_throttling_before_the_session_is_no_proof(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    busy = Fault(kind="error", at="after_created", code="Throttling.RateQuota", then="close")
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[after_the_update(), busy])
+
+    probe = await probe_endpoint(http, KEY, emulator.url, MODEL)
+
+    assert probe.outcome is ProbeOutcome.UNREACHABLE

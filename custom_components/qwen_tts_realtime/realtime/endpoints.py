@@ -37,8 +37,10 @@ from .errors import (
     ConnectionClosedError,
     InvalidEndpointError,
     InvalidWorkspaceError,
+    RateLimitError,
     RealtimeError,
     ResponseTimeoutError,
+    ServiceError,
     TimeoutStage,
     VoiceApiUnavailableError,
 )
@@ -351,8 +353,12 @@ async def _start_session(conn: Connection) -> None:
     try:
         async for _ in conn.audio(AudioMeter(Format.PCM, DEFAULT_SAMPLE_RATE)):
             pass  # no text, no audio
+    except ServiceError as err:
+        # The service answered the session: what it said of a session without settings or text
+        # (a voice the model needs, an empty input) says nothing of the model.
+        if not conn.session_accepted and isinstance(err, RateLimitError):
+            raise
     except RealtimeError:
-        # What ends a session without text (an empty one, or an error) says nothing of the model.
         if not conn.session_accepted:
             raise
 
