@@ -270,3 +270,19 @@ async def test_throttling_before_the_session_is_no_proof(
     probe = await probe_endpoint(http, KEY, emulator.url, MODEL)
 
     assert probe.outcome is ProbeOutcome.UNREACHABLE
+
+
+async def test_a_probes_error_holds_no_trace_of_the_key(
+    regions: VendorRegions, regions_http: aiohttp.ClientSession
+) -> None:
+    only(regions, Region.MAINLAND_CHINA)
+
+    probes = await probe_regions(regions_http, KEY, MODEL)
+
+    refused = [p.error for p in probes if p.error is not None]
+    assert refused
+    for error in refused:
+        assert error.__traceback__ is None
+        assert error.__context__ is None
+        assert error.__cause__ is None
+        assert KEY not in repr(error)

@@ -14,7 +14,8 @@ name different workspaces, and an entry stores its endpoint alone.
 
 An API key works only in its own region, and a key refused there looks exactly like a wrong one:
 `probe_regions` asks each region at once whether it takes the key and serves the model, and how
-long its handshake takes. Only vendor hosts built here ever get the key.
+long its handshake takes. It sends the key to the vendor hosts built here and nowhere else;
+`probe_endpoint` asks one endpoint, such as the user's own.
 """
 
 from __future__ import annotations
@@ -336,7 +337,8 @@ async def probe_endpoint(
         if conn is None or not conn.session_accepted:
             error = ResponseTimeoutError(TimeoutStage.CONNECT, PROBE_TIMEOUT)
     except RealtimeError as err:
-        error = err
+        # Kept in the result: without the frames of the handshake, whose headers hold the key.
+        error = err.with_traceback(None)
     finally:
         if conn is not None:
             await conn.close()
