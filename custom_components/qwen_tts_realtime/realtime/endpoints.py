@@ -313,8 +313,9 @@ async def probe_endpoint(
     """Ask `endpoint` whether it takes `api_key` and serves `model`; bills nothing.
 
     The handshake is timed; then `session.update` (no settings) and `session.finish` go out with
-    no text: `session.updated` proves the model's session starts. The whole probe ends within
-    `PROBE_TIMEOUT` seconds and leaves no socket open.
+    no text. `session.updated`, or an error answering the settings, proves that the region runs
+    the model; a silent close, that it does not. The whole probe ends within `PROBE_TIMEOUT`
+    seconds and leaves no socket open.
     """
     endpoint = normalize_endpoint(endpoint)
     loop = asyncio.get_running_loop()
