@@ -4,6 +4,7 @@ from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 
 from .audio import render_pcm
 from .records import ReceivedEvent, SessionRecord, default_config
+from .regions import VendorRegions
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .segments import split_segments
 from .server import PATH, Emulator
@@ -20,6 +21,7 @@ __all__ = [
     "Scenario",
     "SessionRecord",
     "StoredVoice",
+    "VendorRegions",
     "VoiceRequest",
     "VoiceStore",
     "billed_characters",

@@ -44,7 +44,7 @@ TUNABLE_SETTINGS: tuple[str, ...] = ("speech_rate", "volume", "pitch_rate", "bit
 # copy the same documentation, and a hand-kept second copy only drifts. What the emulator adds is
 # behaviour (custom voice ids, usage units, validation), defined here and in the server.
 ALL_FORMATS: tuple[str, ...] = tuple(Format)
-ALL_SAMPLE_RATES: tuple[int, ...] = ModelInfo("", ()).sample_rates
+ALL_SAMPLE_RATES: tuple[int, ...] = ModelInfo("", ()).accepted_sample_rates
 LANGUAGE_TYPES: tuple[str, ...] = (AUTO_LANGUAGE_TYPE, *CATALOGUE_LANGUAGES.values())
 # The prefix of the voice ids the vc/vd models speak (the ids the voices API creates).
 _CUSTOM_VOICE_PREFIXES: dict[str, str] = {"-vc-": "qwen-tts-vc-", "-vd-": "qwen-tts-vd-"}
@@ -89,7 +89,7 @@ def _spec(model: ModelInfo) -> ModelSpec:
         instructions=model.instructions,
         tunable=model.prosody,
         formats=tuple(model.formats),
-        sample_rates=model.sample_rates,
+        sample_rates=model.accepted_sample_rates,
         # qwen-tts-realtime (and its snapshots) report tokens; the qwen3 models characters.
         usage="tokens" if model.name.startswith("qwen-tts-") else "characters",
     )
@@ -157,6 +157,9 @@ class Scenario:
     `response.done` carries `usage` (False: a service that stops reporting it).
     `idle_close_after`: seconds after which a socket that got no client event is closed (code
     1000), as a service does with unused sockets; None keeps them open.
+    `undeployed_models`: models the workspace has not deployed. A workspace gateway (a host
+    under maas.aliyuncs.com) refuses their handshake with 403 `AccessDenied.Unpurchased`; a
+    shared host serves them.
     """
 
     api_keys: frozenset[str] | None = None
@@ -171,3 +174,4 @@ class Scenario:
     commit_finish_flushes: bool = False
     usage_reported: bool = True
     idle_close_after: float | None = None
+    undeployed_models: frozenset[str] = frozenset()

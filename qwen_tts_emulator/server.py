@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 from typing import Final, Self
 import uuid
 
 from aiohttp import web
+
+from custom_components.qwen_tts_realtime.realtime.endpoints import (
+    UNDEPLOYED_CODE,
+    gateway_workspace,
+)
 
 from .connection import Connection
 from .records import SessionRecord, default_config, new_id
@@ -51,6 +57,7 @@ class Emulator:
         self.host = "127.0.0.1"
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._tls = False
         self._connections: set[Connection] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -58,10 +65,13 @@ class Emulator:
     @property
     def url(self) -> str:
         """Return the endpoint URL without query (clients add `?model=`)."""
-        return f"ws://{self.host}:{self.port}{PATH}"
+        scheme = "wss" if self._tls else "ws"
+        return f"{scheme}://{self.host}:{self.port}{PATH}"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on `host`:`port` (0 picks a free port, see `port`)."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on `host`:`port` (0 picks a free port, see `port`); over TLS with a context."""
         if self._runner is not None:
             raise RuntimeError("Emulator already started")
         app = web.Application()
@@ -69,13 +79,14 @@ class Emulator:
         add_voice_routes(app, self.voices, lambda: self.scenario)
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         try:
             await site.start()
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._tls = ssl_context is not None
         self.host = host
         self.port = runner.addresses[0][1]
 
@@ -107,9 +118,12 @@ class Emulator:
         async with asyncio.timeout(timeout):
             await self._idle.wait()
 
-    def _reject(self, status: int) -> web.Response:
+    def _reject(self, status: int, code: str | None = None) -> web.Response:
         self.handshakes_rejected += 1
-        code, message = _REJECTIONS.get(status, ("InternalError", "Request failed."))
+        usual, message = _REJECTIONS.get(status, ("InternalError", "Request failed."))
+        if code is not None and code != usual:
+            message = f"Request refused: {code}."
+        code = code or usual
         body = {"code": code, "message": message, "request_id": str(uuid.uuid4())}
         return web.json_response(body, status=status)
 
@@ -123,12 +137,14 @@ class Emulator:
         key = _parse_key(request)
         if key is None or (scenario.api_keys is not None and key not in scenario.api_keys):
             return self._reject(401)
+        model = request.query.get("model", "")
+        if model in scenario.undeployed_models and gateway_workspace(request.url.host or ""):
+            return self._reject(403, UNDEPLOYED_CODE)
         ws = web.WebSocketResponse(timeout=_CLOSE_TIMEOUT, max_msg_size=_MAX_MESSAGE_BYTES)
         if not ws.can_prepare(request):
             return self._reject(400)
         await ws.prepare(request)
         loop = asyncio.get_running_loop()
-        model = request.query.get("model", "")
         record = SessionRecord(
             index=len(self.sessions),
             model=model,

@@ -23,7 +23,7 @@ ROOT=$CACHE/sid-root
 ROOT_PACKAGES=python3.14,python3.14-venv,python3.14-dev,g++,ca-certificates,ffmpeg,espeak-ng,libturbojpeg0
 # DEBIAN_MIRROR (optional): the mirror debootstrap builds the root from; unset, its own default.
 # Variables that reach commands run inside the root (everything else is dropped).
-PASS_VARS=(CI TERM DASHSCOPE_API_KEY DASHSCOPE_REGION PYTEST_ADDOPTS COLUMNS)
+PASS_VARS=(CI TERM DASHSCOPE_API_KEY DASHSCOPE_REGION DASHSCOPE_WORKSPACE PYTEST_ADDOPTS COLUMNS)
 
 log() { printf '\033[1;34m[qwen-tts]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[qwen-tts]\033[0m %s\n' "$*" >&2; exit 1; }

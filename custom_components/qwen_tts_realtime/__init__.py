@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -11,12 +13,23 @@ from .const import (
     CONF_KEEP_WARM,
     CONF_MODEL,
     CONF_PRICE,
+    CONF_REGION,
     DEFAULT_KEEP_WARM,
+    ENTRY_VERSION,
+    LOGGER,
     SUBENTRY_TTS,
     KeepWarm,
 )
 from .errors import setup_error
-from .realtime import DEFAULT_MODEL, SPARE_IDLE_TIMEOUT, RealtimeClient, RealtimeError
+from .realtime import (
+    DEFAULT_MODEL,
+    SPARE_IDLE_TIMEOUT,
+    InvalidEndpointError,
+    RealtimeClient,
+    RealtimeError,
+    Region,
+    vendor_region,
+)
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
@@ -24,6 +37,27 @@ from .voice_library import async_forget_library
 from .wake import async_listen_for_wake
 
 PLATFORMS = [Platform.SENSOR, Platform.TTS]
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:
+    """Bring an entry of an older version up to this one; refuse one of a newer major version.
+
+    An entry of a newer minor version is left as it is: it keeps everything this version reads.
+    No migration changes the endpoint an entry talks to, nor the key.
+    """
+    if entry.version > ENTRY_VERSION:
+        return False
+    if entry.minor_version < 2:
+        # 1.2: six vendor regions. A custom endpoint that is the address of one is that region,
+        # which the settings then show as such (region and workspace instead of a URL).
+        data = dict(entry.data)
+        if data[CONF_REGION] == Region.CUSTOM:
+            with contextlib.suppress(InvalidEndpointError):
+                if region := vendor_region(data[CONF_ENDPOINT]):
+                    data[CONF_REGION] = region.value
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=2)
+        LOGGER.debug("Migrated entry %s to version %s.2", entry.entry_id, ENTRY_VERSION)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> bool:

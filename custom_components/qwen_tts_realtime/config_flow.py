@@ -34,6 +34,8 @@ from .const import (
     CONF_MODEL,
     CONF_REGION,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     PRICING_URL,
     SUBENTRY_TTS,
 )
@@ -121,7 +123,8 @@ async def check_key(
 class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
     """Ask for the key and region, check them with a handshake, then create the first profile."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing entered."""

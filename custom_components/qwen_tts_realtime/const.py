@@ -8,9 +8,13 @@ from typing import Final
 
 DOMAIN: Final = "qwen_tts_realtime"
 LOGGER: Final = logging.getLogger(__package__)
+# The version of the entries the config flow writes; async_migrate_entry brings older ones up.
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
 
 CONF_REGION: Final = "region"
 CONF_ENDPOINT: Final = "endpoint"
+CONF_WORKSPACE: Final = "workspace"
 CONF_MODEL: Final = "model"
 CONF_VOICE: Final = "voice"
 CONF_SPEECH_RATE: Final = "speech_rate"

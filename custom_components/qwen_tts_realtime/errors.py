@@ -28,7 +28,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 
-from .const import CONF_ENDPOINT, CONF_VOICE, DOMAIN
+from .const import CONF_ENDPOINT, CONF_VOICE, CONF_WORKSPACE, DOMAIN
 from .flow_schemas import CONF_AUDIO
 from .realtime import errors as client, kind_of_model, kind_of_voice
 
@@ -93,6 +93,8 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
             return ErrorKeys("empty_message")
         case client.VoiceApiUnavailableError():
             return ErrorKeys(*_service_error(err), voices="voice_api_unavailable")
+        case client.InvalidWorkspaceError():
+            return ErrorKeys(*_service_error(err), key_check="invalid_workspace")
         case client.InvalidEndpointError():
             return ErrorKeys(*_service_error(err), key_check="invalid_url")
         case client.AuthenticationError():
@@ -270,7 +272,13 @@ def _on_field(key: str) -> dict[str, str]:
     """Return a form's errors: `key` on the field it is about ("base": the whole form)."""
     if key.startswith("audio_"):
         return {CONF_AUDIO: key}
-    return {{"invalid_url": CONF_ENDPOINT, "unknown_voice": CONF_VOICE}.get(key, "base"): key}
+    return {
+        {
+            "invalid_url": CONF_ENDPOINT,
+            "invalid_workspace": CONF_WORKSPACE,
+            "unknown_voice": CONF_VOICE,
+        }.get(key, "base"): key
+    }
 
 
 def raise_no_audio() -> NoReturn:

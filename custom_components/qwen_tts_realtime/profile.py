@@ -63,10 +63,11 @@ def utterance_config(
 ) -> SessionConfig:
     """Build the session settings of one utterance of the profile's `model` from merged options.
 
-    A `preferred_sample_rate` the model can produce is asked of the service directly, so Home
-    Assistant never resamples. When the caller wants mp3 (Home Assistant's default) and nothing
-    else that would make Home Assistant run ffmpeg anyway, the service encodes the mp3 itself:
-    Home Assistant's ffmpeg step delays the first audio by hundreds of milliseconds.
+    A `preferred_sample_rate` the model can produce (its undocumented rates too) is asked of the
+    service directly, so Home Assistant never resamples. When the caller wants mp3 (Home
+    Assistant's default) and nothing else that would make Home Assistant run ffmpeg anyway, the
+    service encodes the mp3 itself: Home Assistant's ffmpeg step delays the first audio by
+    hundreds of milliseconds.
 
     Options are only converted here; `SessionConfig.validate` checks them all, once.
     """
@@ -95,7 +96,7 @@ def _sample_rate(model: ModelInfo, options: Mapping[str, Any]) -> int:
     preferred = options.get(ATTR_PREFERRED_SAMPLE_RATE)
     if preferred is not None:
         try:
-            if int(preferred) in model.sample_rates:
+            if int(preferred) in model.accepted_sample_rates:
                 return int(preferred)
         except TypeError, ValueError, OverflowError:
             pass

@@ -18,7 +18,11 @@ from custom_components.qwen_tts_realtime.realtime import (
     Region,
     endpoint_for,
 )
-from custom_components.qwen_tts_realtime.realtime.endpoints import is_loopback, normalize_endpoint
+from custom_components.qwen_tts_realtime.realtime.endpoints import (
+    VENDOR_REGIONS,
+    is_loopback,
+    normalize_endpoint,
+)
 from qwen_tts_emulator import Emulator, Scenario
 
 from . import probes, report
@@ -34,9 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/live-check",
         description=(
-            "Check the real Qwen3-TTS Realtime service against the catalogue and the emulator. "
-            "Needs DASHSCOPE_API_KEY; DASHSCOPE_REGION is international (default) or "
-            "mainland_china. Exit status: 0 no differences, 1 differences, 2 could not run."
+            "Check the real Qwen3-TTS Realtime service against the catalogue and the emulator, "
+            "and which regions take the key. Needs DASHSCOPE_API_KEY; DASHSCOPE_REGION is "
+            f"{', '.join(VENDOR_REGIONS)} (default {Region.INTERNATIONAL}); DASHSCOPE_WORKSPACE "
+            "checks the workspace's gateway there. "
+            "Exit status: 0 no differences, 1 differences, 2 could not run."
         ),
     )
     parser.add_argument("--endpoint", help="a ws(s):// endpoint instead of the region's")
@@ -78,9 +84,10 @@ async def run(argv: list[str]) -> int:
     if not api_key:
         _say("set DASHSCOPE_API_KEY (and DASHSCOPE_REGION=mainland_china for a Beijing key)")
         return CANNOT_RUN
+    workspace = os.environ.get("DASHSCOPE_WORKSPACE", "").strip() or None
     try:
         region = Region(os.environ.get("DASHSCOPE_REGION") or Region.INTERNATIONAL)
-        endpoint = normalize_endpoint(args.endpoint or endpoint_for(region))
+        endpoint = normalize_endpoint(args.endpoint or endpoint_for(region, workspace=workspace))
     except (ValueError, InvalidEndpointError) as err:
         _say(str(err))
         return CANNOT_RUN
@@ -106,6 +113,9 @@ async def run(argv: list[str]) -> int:
                 idle_wait=args.idle_wait,
                 timed=True,
                 paced=not is_loopback(URL(endpoint).host),
+                # A vendor region's check asks the others too; an endpoint of one's own does not.
+                regions=args.endpoint is None,
+                workspace=workspace,
             )
         except HandshakeRefused as err:
             _say(f"the service refused the handshake: {err.code}")

@@ -102,6 +102,19 @@ def to_markdown(data: dict[str, Any]) -> str:
             else f"Still open after {idle['waited_s']} s.",
             "",
         ]
+    if live["regions"]:
+        rows = [
+            (
+                region["region"],
+                region["endpoint"],
+                min(region["handshake_ms"], default=None),
+                ", ".join(region["serves"]),
+                ", ".join(f"{model} ({why})" for model, why in region["lacks"].items()),
+            )
+            for region in live["regions"]
+        ]
+        header = ("region", "endpoint", "fastest handshake (ms)", "serves", "does not serve")
+        lines += ["## Regions that take the key", "", *_table(header, rows)]
     usage = sorted({json.dumps(r["usage"], sort_keys=True) for r in _responses(live)})[:3]
     lines += ["## Usage of response.done", "", *(f"- `{u}`" for u in usage), ""]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from qwen_tts_emulator import billed_characters
 
 from . import probes
 from .probes import FORMAT_TEXTS, FORMATS, VOICE_TEXT, Answer, Idle, Response, Target
+from .regions import RegionAnswer, survey
 from .timing import FIRST_AUDIO_RUNS, TIMING_TEXT, Timing, first_audio, handshakes
 
 # Documented requests per minute, per model; pacing stays a quarter below them.
@@ -23,7 +24,7 @@ RATE_LIMITS: Final = {"qwen3-tts-flash-realtime-2025-09-18": 10}
 DEFAULT_RATE_LIMIT: Final = 180
 PACING_MARGIN: Final = 1.25
 VOICE_PROBES_AT_ONCE: Final = 4  # sockets open at once while checking voices
-RATES: Final = MODELS[DEFAULT_MODEL].sample_rates
+RATES: Final = MODELS[DEFAULT_MODEL].accepted_sample_rates  # the undocumented ones too
 
 
 def voice_models(names: Iterable[str] = ()) -> list[str]:
@@ -71,6 +72,7 @@ class Result:
     formats: dict[str, Answer] = field(default_factory=dict)
     errors: dict[str, Answer] = field(default_factory=dict)
     idle: Idle | None = None
+    regions: list[RegionAnswer] = field(default_factory=list)  # those that took the key
 
     def responses(self) -> list[Response]:
         """Every response the target sent, from every probe."""
@@ -97,8 +99,13 @@ async def check(
     idle_wait: float,
     timed: bool,
     paced: bool,
+    regions: bool = False,
+    workspace: str | None = None,
 ) -> Result:
-    """Run the probes; the idle socket waits alongside the others."""
+    """Run the probes; the idle socket waits alongside the others.
+
+    With `regions`, every vendor region (and, with a workspace, its gateways) is asked too.
+    """
     result = Result(target.endpoint)
     pace = Pacer(paced)
     if timed:  # first: a refused key ends the check here
@@ -133,6 +140,9 @@ async def check(
         for name, probe in errors.items():
             await pace(DEFAULT_MODEL)
             result.errors[name] = await probe(http, target)
+        if regions:
+            realtime = [model.name for model in SELECTABLE_MODELS]
+            result.regions = await survey(http, target.api_key, realtime, workspace, pace)
         if idle is not None:
             result.idle = await idle
     finally:

@@ -18,6 +18,8 @@ import uuid
 import aiohttp
 from yarl import URL
 
+from custom_components.qwen_tts_realtime.realtime.endpoints import request_headers
+
 # Seconds the service may take for any one answer (a handshake, an event) before a probe gives up.
 ANSWER_TIMEOUT: Final = 15.0
 MESSAGE_CHARS: Final = 160  # an error message is kept up to this length
@@ -75,7 +77,7 @@ async def connect(
         async with asyncio.timeout(ANSWER_TIMEOUT):
             ws = await http.ws_connect(
                 URL(endpoint).with_query(model=model),
-                headers={"Authorization": f"Bearer {api_key}"},
+                headers=request_headers(api_key, endpoint),
                 autoping=True,
                 max_msg_size=0,
             )

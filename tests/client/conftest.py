@@ -9,10 +9,11 @@ import pytest
 
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 import custom_components.qwen_tts_realtime.realtime.client as client_module
+from custom_components.qwen_tts_realtime.realtime.endpoints import VENDOR_REGIONS
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
-from qwen_tts_emulator import Emulator, Scenario
+from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
-from .common import KEY
+from .common import KEY, KEYS
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +72,19 @@ async def make_client(
 def client(make_client: ClientFactory) -> RealtimeClient:
     """A client of the emulator with the default timeouts."""
     return make_client()
+
+
+@pytest.fixture
+async def regions() -> AsyncGenerator[VendorRegions]:
+    """Every vendor region behind its real host names, each taking KEY until a test says not."""
+    async with VendorRegions(
+        {region: Scenario(api_keys=KEYS) for region in VENDOR_REGIONS}
+    ) as world:
+        yield world
+
+
+@pytest.fixture
+async def regions_http(regions: VendorRegions) -> AsyncGenerator[aiohttp.ClientSession]:
+    """A session whose host names lead to the emulated regions (and nowhere else)."""
+    async with aiohttp.ClientSession(connector=regions.connector()) as session:
+        yield session

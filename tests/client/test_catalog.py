@@ -37,6 +37,18 @@ def test_unknown_model_gets_the_stable_models_rules() -> None:
     assert info.voices == MODELS[DEFAULT_MODEL].voices
 
 
+def test_the_documented_rates_are_offered_and_the_sdks_two_more_are_accepted() -> None:
+    model = MODELS[DEFAULT_MODEL]
+
+    assert model.sample_rates == (8000, 16000, 24000, 48000)  # what a profile offers
+    assert model.undocumented_sample_rates == (22050, 44100)
+    assert model.accepted_sample_rates == (8000, 16000, 22050, 24000, 44100, 48000)
+
+
+def test_the_legacy_model_takes_its_one_rate_only() -> None:
+    assert MODELS["qwen-tts-realtime"].accepted_sample_rates == (24000,)
+
+
 def test_retired_models_are_not_selectable() -> None:
     assert all(model.retired_on is None for model in SELECTABLE_MODELS)
     assert MODELS["qwen-tts-realtime"] not in SELECTABLE_MODELS

@@ -13,10 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
-from qwen_tts_emulator import Emulator, Scenario, default_models
+from custom_components.qwen_tts_realtime.realtime import DEFAULT_MODEL, Region, endpoint_for
+from qwen_tts_emulator import Emulator, Scenario, VendorRegions, default_models
+from scripts.live_check import report
 from scripts.live_check.__main__ import run
+from scripts.live_check.regions import survey
+from scripts.live_check.run import Result
 
 KEY = "sk-live-check-test-key"
 SNAPSHOT = "qwen3-tts-flash-realtime-2025-09-18"
@@ -88,7 +93,7 @@ async def test_it_records_every_measure(green: Run) -> None:
 
     assert all(len(runs) >= 2 for runs in live["timing"].values())
     assert sum(len(voices) for voices in live["voices"].values()) == 161
-    assert len(live["formats"]) == 12
+    assert len(live["formats"]) == 18  # 3 formats at 6 rates, the 2 undocumented ones too
     assert [r["starts_with"] for r in live["formats"]["mp3 at 24000 Hz"]["responses"]] == [
         "ID3",
         "ID3",
@@ -126,7 +131,7 @@ async def test_each_difference_is_one_line(
         f"{SNAPSHOT}: voice Eric: the emulator says accepted, the service {refused}",
         *(
             line
-            for rate in (8000, 16000, 24000, 48000)
+            for rate in (8000, 16000, 22050, 24000, 44100, 48000)
             for line in (
                 f"opus at {rate} Hz: the catalogue says accepted, the service {refused}",
                 f"opus at {rate} Hz: the emulator says accepted, the service {refused}",
@@ -147,4 +152,51 @@ async def test_the_plan_states_the_bill_without_connecting(
 ) -> None:
     assert await run(["--plan"]) == 0
 
-    assert "At most 197 billed characters" in capsys.readouterr().out  # under a few hundred
+    assert "At most 209 billed characters" in capsys.readouterr().out  # under a few hundred
+
+
+async def no_pacing(model: str) -> None:
+    """The emulated regions have no rate limit."""
+
+
+def regions_taking(regions: VendorRegions, **scenarios: Scenario) -> None:
+    """Let the regions named take KEY as their scenario says; every other region refuses it."""
+    for region, emulator in regions.emulators.items():
+        emulator.scenario = scenarios.get(region.value, Scenario(api_keys=frozenset({"sk-x"})))
+
+
+async def test_the_regions_that_take_the_key_are_listed_nearest_first_with_their_models(
+    regions: VendorRegions, regions_http: aiohttp.ClientSession
+) -> None:
+    models = default_models()
+    del models[SNAPSHOT]
+    keys = frozenset({KEY})
+    regions_taking(
+        regions,
+        mainland_china=Scenario(api_keys=keys, models=models),
+        hong_kong=Scenario(api_keys=keys, handshake_delay=1.0),
+    )
+
+    answers = await survey(regions_http, KEY, [DEFAULT_MODEL, SNAPSHOT], None, no_pacing)
+
+    assert [(a.region, a.serves, a.lacks) for a in answers] == [
+        ("mainland_china", [DEFAULT_MODEL], {SNAPSHOT: "model_missing"}),
+        ("hong_kong", [DEFAULT_MODEL, SNAPSHOT], {}),
+    ]
+    assert all(len(a.handshake_ms) == 2 for a in answers)
+    record = report.record(Result("wss://x", regions=answers), Result("ws://y"), 0, [])
+    markdown = report.to_markdown(record)
+    assert "## Regions that take the key" in markdown
+    assert f"| {DEFAULT_MODEL} | {SNAPSHOT} (model_missing) |" in markdown
+
+
+async def test_with_a_workspace_its_gateways_are_listed_too(
+    regions: VendorRegions, regions_http: aiohttp.ClientSession
+) -> None:
+    regions_taking(regions, germany=Scenario(api_keys=frozenset({KEY})))
+
+    answers = await survey(regions_http, KEY, [DEFAULT_MODEL], "llm-0123abcd", no_pacing)
+
+    assert [(a.region, a.endpoint) for a in answers] == [
+        ("germany", endpoint_for(Region.GERMANY, workspace="llm-0123abcd"))
+    ]

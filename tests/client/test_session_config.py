@@ -54,6 +54,18 @@ async def test_every_field_reaches_the_service(emulator: Emulator, client: Realt
     assert emulator.sessions[0].config["sample_rate"] == 16000
 
 
+@pytest.mark.parametrize("rate", [22050, 44100])
+async def test_an_undocumented_rate_reaches_the_service(
+    emulator: Emulator, client: RealtimeClient, rate: int
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+
+    await speak(client.synthesize(config(sample_rate=rate), "Hello."))
+    await emulator.wait_idle()
+
+    assert session_update(emulator.sessions[0])["sample_rate"] == rate
+
+
 async def test_instructions_reach_an_instruct_model(
     emulator: Emulator, client: RealtimeClient
 ) -> None:
@@ -170,7 +182,7 @@ async def test_value_out_of_range_is_refused_before_connecting(
         ({"language_type": "Klingon"}, "language_type"),
         ({"language_type": "en"}, "language_type"),
         ({"response_format": "flac"}, "response_format"),
-        ({"sample_rate": 44100}, "sample_rate"),
+        ({"sample_rate": 11025}, "sample_rate"),
         ({"volume": 50.5}, "volume"),
         ({"speech_rate": math.nan}, "speech_rate"),
         ({"speech_rate": True}, "speech_rate"),

@@ -340,7 +340,7 @@ async def test_unknown_voice_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("sample_rate", 22050),
+        ("sample_rate", 11025),
         ("speech_rate", 2.5),
         ("speech_rate", 0.4),
         ("volume", 101),

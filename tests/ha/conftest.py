@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from qwen_tts_emulator import Emulator, Scenario
+from custom_components.qwen_tts_realtime.realtime.endpoints import VENDOR_REGIONS
+from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
 from .ha_fixtures import (
     API_KEY,
@@ -54,6 +56,30 @@ async def emulator(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[
     await emu.start(host="127.0.0.1", port=0)
     yield emu
     await emu.stop()
+
+
+@pytest.fixture
+async def regions(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[VendorRegions]:
+    """Every vendor region behind its real host names, each taking API_KEY until a test says not.
+
+    Home Assistant's own client session reaches them: its resolver answers the regions' host
+    names (and no other) with their emulators, and its TLS trusts their certificate.
+    """
+    world = VendorRegions(
+        {region: Scenario(api_keys=frozenset({API_KEY})) for region in VENDOR_REGIONS}
+    )
+    await world.start()
+    try:
+        with (
+            patch(
+                "homeassistant.helpers.aiohttp_client._async_make_resolver",
+                return_value=world.resolver(),
+            ),
+            patch("homeassistant.util.ssl.client_context", return_value=world.client_ssl),
+        ):
+            yield world
+    finally:
+        await world.stop()
 
 
 @pytest.fixture

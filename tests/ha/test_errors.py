@@ -46,6 +46,7 @@ from custom_components.qwen_tts_realtime.realtime import (
 )
 from custom_components.qwen_tts_realtime.realtime.errors import (
     AUDIO_PROBLEMS,
+    InvalidWorkspaceError,
     VoiceApiResponseError,
     VoiceServiceError,
 )
@@ -148,6 +149,7 @@ VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 SAMPLES: list[RealtimeError] = [
     RealtimeError("anything else"),
     InvalidEndpointError("the key would travel in clear text"),
+    InvalidWorkspaceError("not a host label"),
     VoiceApiUnavailableError("no customisation API beside this endpoint"),
     InvalidOptionError("volume", 101, "too loud", bounds=(0, 100)),
     InvalidOptionError("instructions", "…", "no", supported=False),

@@ -1,13 +1,10 @@
 """A key refused in the chosen region is tried in the other one, which the form then offers.
 
-Two emulators play the two vendor regions, each accepting only its own key; the region endpoints
-point at them for the length of a test.
+The vendor regions are emulators behind their real host names (the `regions` fixture); the two
+offered here each take only their own key.
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncGenerator
-from unittest.mock import patch
 
 from homeassistant.config_entries import (
     SOURCE_USER,
@@ -28,9 +25,8 @@ from custom_components.qwen_tts_realtime.const import (
     DOMAIN,
     SUBENTRY_TTS,
 )
-from custom_components.qwen_tts_realtime.realtime import Region
-from custom_components.qwen_tts_realtime.realtime.endpoints import REGION_ENDPOINTS
-from qwen_tts_emulator import Emulator, Scenario
+from custom_components.qwen_tts_realtime.realtime import Region, endpoint_for
+from qwen_tts_emulator import Scenario, VendorRegions
 
 from .ha_fixtures import PROFILE, setup_entry
 from .test_config_flow import VOICE_STEP
@@ -42,33 +38,22 @@ BOTH_WAYS = pytest.mark.parametrize(
 )
 
 
-@pytest.fixture
-async def regions(
-    hass: HomeAssistant, socket_enabled: None
-) -> AsyncGenerator[dict[Region, Emulator]]:
-    """One emulator per vendor region, each accepting only the key created in it."""
-    emulators = {
-        region: Emulator(Scenario(api_keys=frozenset({key}))) for region, key in KEYS.items()
-    }
-    for emulator in emulators.values():
-        await emulator.start(host="127.0.0.1", port=0)
-    try:
-        with patch.dict(REGION_ENDPOINTS, {r: e.url for r, e in emulators.items()}):
-            yield emulators
-    finally:
-        for emulator in emulators.values():
-            await emulator.stop()
+@pytest.fixture(autouse=True)
+def own_keys(regions: VendorRegions) -> None:
+    """Each of the two regions takes only the key created in it."""
+    for region, key in KEYS.items():
+        regions.emulators[region].scenario = Scenario(api_keys=frozenset({key}))
 
 
 def region_entry(region: Region, api_key: str) -> MockConfigEntry:
-    """Return an entry of a vendor region (whose endpoint is an emulator), with one profile."""
+    """Return an entry of a vendor region, with one profile."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Qwen TTS ({region})",
         data={
             CONF_API_KEY: api_key,
             CONF_REGION: region.value,
-            CONF_ENDPOINT: REGION_ENDPOINTS[region],
+            CONF_ENDPOINT: endpoint_for(region),
         },
         subentries_data=[
             ConfigSubentryData(
@@ -78,9 +63,9 @@ def region_entry(region: Region, api_key: str) -> MockConfigEntry:
     )
 
 
-def connection_in(region: Region, regions: dict[Region, Emulator]) -> dict[str, str]:
+def connection_in(region: Region) -> dict[str, str]:
     """The entry data of the key created in `region`, used there."""
-    return {"api_key": KEYS[region], "region": region.value, "endpoint": regions[region].url}
+    return {"api_key": KEYS[region], "region": region.value, "endpoint": endpoint_for(region)}
 
 
 async def submit_user_step(hass: HomeAssistant, api_key: str, region: Region) -> ConfigFlowResult:
@@ -100,7 +85,7 @@ async def choose(hass: HomeAssistant, result: ConfigFlowResult, option: str) -> 
 
 @BOTH_WAYS
 async def test_setup_offers_the_region_that_accepts_the_key(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region
+    hass: HomeAssistant, regions: VendorRegions, home: Region
 ) -> None:
     result = await submit_user_step(hass, KEYS[home], OTHER[home])
 
@@ -111,7 +96,7 @@ async def test_setup_offers_the_region_that_accepts_the_key(
 
 @BOTH_WAYS
 async def test_one_click_creates_the_entry_in_the_keys_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region
+    hass: HomeAssistant, regions: VendorRegions, home: Region
 ) -> None:
     result = await submit_user_step(hass, KEYS[home], OTHER[home])
     result = await choose(hass, result, f"use_{home}")
@@ -123,13 +108,11 @@ async def test_one_click_creates_the_entry_in_the_keys_region(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].data == connection_in(home, regions)
+    assert result["result"].data == connection_in(home)
     assert result["result"].state is ConfigEntryState.LOADED
 
 
-async def test_going_back_shows_the_form_again(
-    hass: HomeAssistant, regions: dict[Region, Emulator]
-) -> None:
+async def test_going_back_shows_the_form_again(hass: HomeAssistant, regions: VendorRegions) -> None:
     result = await submit_user_step(hass, KEYS[Region.MAINLAND_CHINA], Region.INTERNATIONAL)
     result = await choose(hass, result, "user")
 
@@ -139,25 +122,25 @@ async def test_going_back_shows_the_form_again(
 
 
 async def test_a_key_no_region_accepts_is_called_invalid(
-    hass: HomeAssistant, regions: dict[Region, Emulator]
+    hass: HomeAssistant, regions: VendorRegions
 ) -> None:
     result = await submit_user_step(hass, "sk-deleted-key", Region.INTERNATIONAL)
 
     assert result["errors"] == {"base": "invalid_key"}
-    assert [emulator.handshakes_rejected for emulator in regions.values()] == [1, 1]
+    assert [regions.emulators[region].handshakes_rejected for region in KEYS] == [1, 1]
 
 
 async def test_an_unreachable_other_region_keeps_the_region_hint(
-    hass: HomeAssistant, regions: dict[Region, Emulator]
+    hass: HomeAssistant, regions: VendorRegions
 ) -> None:
-    regions[Region.MAINLAND_CHINA].scenario = Scenario(handshake_status=503)
+    regions.emulators[Region.MAINLAND_CHINA].scenario = Scenario(handshake_status=503)
     result = await submit_user_step(hass, "sk-some-key", Region.INTERNATIONAL)
 
     assert result["errors"] == {"base": "invalid_auth"}
 
 
 async def test_a_custom_endpoint_tries_no_other_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator]
+    hass: HomeAssistant, regions: VendorRegions
 ) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
@@ -165,17 +148,17 @@ async def test_a_custom_endpoint_tries_no_other_region(
         {
             "api_key": KEYS[Region.MAINLAND_CHINA],
             "region": "custom",
-            "endpoint": regions[Region.INTERNATIONAL].url,
+            "endpoint": endpoint_for(Region.INTERNATIONAL),
         },
     )
 
     assert result["errors"] == {"base": "invalid_auth"}
-    assert regions[Region.MAINLAND_CHINA].handshake_attempts == 0
+    assert regions.emulators[Region.MAINLAND_CHINA].handshake_attempts == 0
 
 
 @BOTH_WAYS
 async def test_reauth_moves_the_entry_to_the_new_keys_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region
+    hass: HomeAssistant, regions: VendorRegions, home: Region
 ) -> None:
     entry = region_entry(OTHER[home], KEYS[OTHER[home]])
     await setup_entry(hass, entry)
@@ -191,7 +174,7 @@ async def test_reauth_moves_the_entry_to_the_new_keys_region(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert entry.data == connection_in(home, regions)
+    assert entry.data == connection_in(home)
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -200,7 +183,7 @@ async def test_reauth_moves_the_entry_to_the_new_keys_region(
 )
 @BOTH_WAYS
 async def test_reconfigure_refused_in_a_region_offers_the_keys_region(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region, new_key: bool
+    hass: HomeAssistant, regions: VendorRegions, home: Region, new_key: bool
 ) -> None:
     """The key stays and the region changes to the wrong one, or a key of the other is entered."""
     entry = (
@@ -218,14 +201,14 @@ async def test_reconfigure_refused_in_a_region_offers_the_keys_region(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert entry.data == connection_in(home, regions)
+    assert entry.data == connection_in(home)
     assert entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hans"])
 @BOTH_WAYS
 async def test_the_offer_is_translated(
-    hass: HomeAssistant, regions: dict[Region, Emulator], home: Region, language: str
+    hass: HomeAssistant, regions: VendorRegions, home: Region, language: str
 ) -> None:
     result = await submit_user_step(hass, KEYS[home], OTHER[home])
     strings = await async_get_translations(hass, language, "config", [DOMAIN])

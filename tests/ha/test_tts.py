@@ -265,6 +265,31 @@ async def test_preferred_sample_rate_is_asked_of_the_service(
     assert pcm_of(data) == utterances(emulator)[-1].pcm  # no resampling on the way
 
 
+@pytest.mark.parametrize("rate", [22050, 44100])
+async def test_an_undocumented_rate_a_consumer_asks_for_is_asked_of_the_service(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    rate: int,
+) -> None:
+    data = await fetch_url_audio(hass_client, "Hello.", {**WAV, "preferred_sample_rate": rate})
+
+    assert utterances(emulator)[-1].config["sample_rate"] == rate
+    assert int.from_bytes(data[24:28], "little") == rate
+    assert pcm_of(data) == utterances(emulator)[-1].pcm  # no resampling on the way
+
+
+async def test_a_model_without_undocumented_rates_keeps_its_own(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, emulator: Emulator
+) -> None:
+    await setup_entry(hass, make_entry(emulator, model="qwen-tts-realtime", voice="Chelsie"))
+
+    await fetch_url_audio(hass_client, "Hello.", {**WAV, "preferred_sample_rate": 44100})
+
+    assert utterances(emulator)[-1].config["sample_rate"] == 24000  # Home Assistant resamples
+
+
 @pytest.mark.parametrize(
     "option",
     [

@@ -33,7 +33,7 @@ from .custom_voices import (
     kind_of_model,
     kind_of_voice,
 )
-from .endpoints import Region, endpoint_for, other_region
+from .endpoints import Region, endpoint_for, other_region, vendor_region
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -46,6 +46,7 @@ from .errors import (
     IncompleteAudioError,
     InvalidEndpointError,
     InvalidOptionError,
+    InvalidWorkspaceError,
     ProtocolError,
     RateLimitError,
     RealtimeError,
@@ -107,6 +108,7 @@ __all__ = [
     "IncompleteAudioError",
     "InvalidEndpointError",
     "InvalidOptionError",
+    "InvalidWorkspaceError",
     "ModelInfo",
     "ProtocolError",
     "RateLimitError",
@@ -134,6 +136,7 @@ __all__ = [
     "language_type",
     "model_info",
     "other_region",
+    "vendor_region",
     "voices_for",
     "wav_bytes",
     "wav_stream",

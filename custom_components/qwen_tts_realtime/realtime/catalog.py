@@ -67,7 +67,13 @@ class Format(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """What a model accepts; fields it does not support are never sent to it."""
+    """What a model accepts; fields it does not support are never sent to it.
+
+    `sample_rates` are the documented rates, the ones a profile offers.
+    `undocumented_sample_rates` are rates the vendor's SDK lists in its docstring but the
+    documentation does not: asked for only when a consumer wants exactly that rate (a player
+    that would otherwise resample), never offered as a profile's setting.
+    """
 
     name: str
     voices: tuple[str, ...]
@@ -76,9 +82,15 @@ class ModelInfo:
     prosody: bool = True  # speech_rate, volume and pitch_rate
     formats: tuple[Format, ...] = tuple(Format)
     sample_rates: tuple[int, ...] = (8000, 16000, 24000, 48000)
+    undocumented_sample_rates: tuple[int, ...] = (22050, 44100)
     custom_voices_only: bool = False  # voice cloning / voice design models
     retired_on: date | None = None
     replacement: str | None = None
+
+    @property
+    def accepted_sample_rates(self) -> tuple[int, ...]:
+        """Return every rate the model takes, documented or not, in ascending order."""
+        return tuple(sorted({*self.sample_rates, *self.undocumented_sample_rates}))
 
 
 _T = Text
@@ -229,7 +241,8 @@ DEFAULT_VOICE: Final = "Cherry"
 def _legacy(name: str) -> ModelInfo:
     return ModelInfo(
         name, _LEGACY, languages=("zh", "en"), prosody=False, formats=(Format.PCM,),
-        sample_rates=(24000,), retired_on=_LEGACY_RETIRED, replacement=DEFAULT_MODEL,
+        sample_rates=(24000,), undocumented_sample_rates=(), retired_on=_LEGACY_RETIRED,
+        replacement=DEFAULT_MODEL,
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import aiohttp
 
 from .catalog import DEFAULT_MODEL
 from .connection import Connection, UsageCallback
-from .endpoints import normalize_endpoint, realtime_url
+from .endpoints import normalize_endpoint, realtime_url, request_headers
 from .errors import (
     ConnectError,
     ConnectionClosedError,
@@ -63,7 +63,7 @@ class RealtimeClient:
     ) -> None:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._headers = request_headers(api_key, self._endpoint)
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self.keep_alive = keep_alive or KeepAlive()

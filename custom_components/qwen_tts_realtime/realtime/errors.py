@@ -24,6 +24,10 @@ class InvalidEndpointError(RealtimeError):
     """The endpoint URL is malformed, or would send the key in clear text to a remote host."""
 
 
+class InvalidWorkspaceError(InvalidEndpointError):
+    """A workspace ID that cannot be part of a gateway's host name."""
+
+
 class InvalidOptionError(RealtimeError):
     """A session option is out of range, malformed, or not supported by the chosen model."""
 

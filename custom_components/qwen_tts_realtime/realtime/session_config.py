@@ -77,9 +77,12 @@ class SessionConfig:
             raise InvalidOptionError(
                 "response_format", self.response_format, "not supported", supported=False
             )
-        if self.sample_rate not in model.sample_rates:
+        if self.sample_rate not in model.accepted_sample_rates:
             raise InvalidOptionError(
-                "sample_rate", self.sample_rate, f"one of {model.sample_rates}", supported=False
+                "sample_rate",
+                self.sample_rate,
+                f"one of {model.accepted_sample_rates}",
+                supported=False,
             )
         for name, (bounds, _) in _PROSODY.items():
             if (value := getattr(self, name)) is None:

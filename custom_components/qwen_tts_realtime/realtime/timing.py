@@ -184,3 +184,10 @@ class AudioMeter:
         if self.received > budget * self._budget_bytes_per_second:
             raise AudioLimitError(budget)
         return size * self._seconds_per_byte
+
+
+# Finding the regions that take a key: they are asked in parallel, at most this many sockets at
+# once, and each answer (handshake and `session.updated`) must come within this many seconds. Three
+# round trips across the planet take about a second; a region slower than this is no candidate.
+PROBES_AT_ONCE: Final = 4
+PROBE_TIMEOUT: Final = 5.0

@@ -27,7 +27,7 @@ from .custom_voices import (
     kind_of_voice,
     listed_voice,
 )
-from .endpoints import customization_url
+from .endpoints import customization_url, request_headers
 from .errors import (
     BadAudioError,
     ConnectError,
@@ -73,7 +73,7 @@ class VoicesClient:
     ) -> None:
         self._session = session
         self._url = customization_url(endpoint)  # raises VoiceApiUnavailableError
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._headers = request_headers(api_key, endpoint)
         self._timeout = timeout
 
     async def design(
