@@ -25,7 +25,7 @@ from .realtime import (
     VoiceNotFoundError,
     kind_of_voice,
 )
-from .realtime.voices_api import MAX_DESCRIPTION_CHARS, MAX_PREVIEW_TEXT_CHARS, NAME_PATTERN
+from .realtime.voices import MAX_DESCRIPTION_CHARS, MAX_PREVIEW_TEXT_CHARS, NAME_PATTERN
 from .voice_library import VoiceLibrary, voice_library
 
 VOICE_SOURCES: Final = ["system_voice", "design", "clone", "account_voice"]

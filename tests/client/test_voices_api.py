@@ -21,8 +21,8 @@ from custom_components.qwen_tts_realtime.realtime import (
     VoiceNotFoundError,
     VoicesClient,
     VoiceStorageFullError,
-    voices_api,
 )
+from custom_components.qwen_tts_realtime.realtime import voices as voices_module
 from custom_components.qwen_tts_realtime.realtime.endpoints import customization_url
 from custom_components.qwen_tts_realtime.realtime.errors import (
     VoiceApiResponseError,
@@ -110,7 +110,7 @@ async def test_clone_reports_the_degraded_mode(voices: VoicesClient, emulator: E
 async def test_list_pages_through_every_voice_of_a_kind(
     voices: VoicesClient, emulator: Emulator
 ) -> None:
-    ids = {emulator.voices.add(f"v{n}", "vd") for n in range(voices_api.LIST_PAGE_SIZE + 5)}
+    ids = {emulator.voices.add(f"v{n}", "vd") for n in range(voices_module.LIST_PAGE_SIZE + 5)}
     clone_id = emulator.voices.add("clone", "vc")
 
     designed = await voices.list_voices("design")
@@ -201,7 +201,7 @@ async def test_a_slow_create_times_out_and_is_not_retried(
 async def test_an_oversized_answer_is_refused(
     voices: VoicesClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(voices_api, "MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(voices_module, "MAX_RESPONSE_BYTES", 1000)
 
     with pytest.raises(VoiceApiResponseError):
         await design(voices)

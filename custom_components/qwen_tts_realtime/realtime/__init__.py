@@ -55,7 +55,7 @@ from .errors import (
 )
 from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
-from .voices_api import VoicesClient
+from .voices import VoicesClient
 from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Custom voices as the customisation API describes them: their kinds, ids and answers.
 
-What the service's JSON answers mean, apart from how they are fetched (voices_api.py): every
+What the service's JSON answers mean, apart from how they are fetched (voices.py): every
 malformed answer is a `VoiceApiResponseError`, every error answer the typed error it names.
 """
 
