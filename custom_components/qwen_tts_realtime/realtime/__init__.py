@@ -22,14 +22,6 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .custom_voices import (
-    ClonedVoice,
-    CustomVoice,
-    DesignedVoice,
-    VoiceKind,
-    kind_of_model,
-    kind_of_voice,
-)
 from .endpoints import Region, endpoint_for, is_loopback, normalize_endpoint
 from .errors import (
     AccountError,
@@ -55,7 +47,15 @@ from .errors import (
 )
 from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
 from .session_config import Mode, SessionConfig
-from .voices import VoicesClient
+from .voices import (
+    ClonedVoice,
+    CustomVoice,
+    DesignedVoice,
+    VoiceKind,
+    VoicesClient,
+    kind_of_model,
+    kind_of_voice,
+)
 from .wav import wav_bytes, wav_header, wav_stream
 
 __all__ = [

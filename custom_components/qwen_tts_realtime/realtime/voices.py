@@ -1,32 +1,25 @@
-"""Client of the voice customisation API: design and clone voices, list and delete them.
+"""The voice customisation API: design and clone voices, list and delete them.
 
-Plain HTTPS with the entry's key, one request per call and no automatic retry: every create is
-billed by the vendor, so a failure is reported, never repeated behind the user's back.
+The client (`VoicesClient`) and what the service's JSON answers mean (`CustomVoice` and the
+parsers below): every malformed answer is a `VoiceApiResponseError`, every error answer the typed
+error it names. Plain HTTPS with the entry's key, one request per call and no automatic retry:
+every create is billed by the vendor, so a failure is reported, never repeated behind the user's
+back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+import json
 import re
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import aiohttp
 
-from .custom_voices import (
-    PREVIEW_FORMAT,
-    PREVIEW_SAMPLE_RATE,
-    TARGET_MODELS,
-    ClonedVoice,
-    CustomVoice,
-    DesignedVoice,
-    VoiceKind,
-    answer_output,
-    created_voice,
-    designed_voice,
-    kind_of_voice,
-    listed_voice,
-)
 from .endpoints import customization_url
 from .errors import (
     BadAudioError,
@@ -35,8 +28,20 @@ from .errors import (
     ResponseTimeoutError,
     TimeoutStage,
     VoiceApiResponseError,
+    error_from_voice_api,
 )
 
+type VoiceKind = Literal["design", "clone"]
+
+# The realtime models a new voice is made for (its id works on that model only).
+TARGET_MODELS: Final[dict[VoiceKind, str]] = {
+    "design": "qwen3-tts-vd-realtime-2026-01-15",
+    "clone": "qwen3-tts-vc-realtime-2026-01-15",
+}
+_ID_PREFIXES: Final[dict[VoiceKind, str]] = {"design": "qwen-tts-vd-", "clone": "qwen-tts-vc-"}
+_MODEL_MARKERS: Final[dict[VoiceKind, str]] = {"design": "-vd-", "clone": "-vc-"}
+PREVIEW_SAMPLE_RATE: Final = 24000
+PREVIEW_FORMAT: Final = "wav"
 SERVICE_MODELS: Final[dict[VoiceKind, str]] = {
     "design": "qwen-voice-design",
     "clone": "qwen-voice-enrollment",
@@ -55,7 +60,51 @@ LIST_PAGE_SIZE: Final = 100
 MAX_LIST_PAGES: Final = 10
 
 
-def audio_data_url(audio: bytes, mime_type: str) -> str:
+@dataclass(frozen=True, slots=True)
+class CustomVoice:
+    """A designed or cloned voice of the account."""
+
+    voice_id: str
+    kind: VoiceKind
+    target_model: str
+    created: datetime | None = None
+    language: str | None = None
+    description: str | None = None  # the design prompt
+
+    @property
+    def name(self) -> str:
+        """Return the preferred name embedded in the id (the id itself when it has none)."""
+        rest = self.voice_id.removeprefix(_ID_PREFIXES[self.kind])
+        name, separator, _ = rest.rpartition("-voice-")
+        return name if separator and name else self.voice_id
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewAudio:
+    """The spoken preview the service returns with a designed voice."""
+
+    data: bytes
+    response_format: str
+
+
+@dataclass(frozen=True, slots=True)
+class DesignedVoice:
+    """A newly designed voice and its preview."""
+
+    voice: CustomVoice
+    preview: PreviewAudio
+
+
+@dataclass(frozen=True, slots=True)
+class ClonedVoice:
+    """A newly cloned voice; `fallback_reason` is set when it was made in a degraded mode."""
+
+    voice: CustomVoice
+    fallback_mode: bool = False
+    fallback_reason: str | None = None
+
+
+def _audio_data_url(audio: bytes, mime_type: str) -> str:
     """Return the recording as the data URL the service takes."""
     return f"data:{mime_type};base64,{base64.b64encode(audio).decode('ascii')}"
 
@@ -92,7 +141,7 @@ class VoicesClient:
             },
             parameters={"sample_rate": PREVIEW_SAMPLE_RATE, "response_format": PREVIEW_FORMAT},
         )
-        return designed_voice(output, language)
+        return _designed_voice(output, language)
 
     async def clone(
         self,
@@ -104,7 +153,7 @@ class VoicesClient:
         transcript: str | None = None,
     ) -> ClonedVoice:
         """Create a voice from a recording; billed."""
-        data_url = audio_data_url(audio, mime_type)
+        data_url = _audio_data_url(audio, mime_type)
         if len(data_url) >= MAX_AUDIO_REQUEST_BYTES:
             raise BadAudioError(
                 "TooLarge", "the recording is too large", status=0, problem="too_large"
@@ -122,7 +171,7 @@ class VoicesClient:
         output = await self._call("clone", request)
         reason = output.get("fallback_reason")
         return ClonedVoice(
-            created_voice(output, "clone", language),
+            _created_voice(output, "clone", language),
             fallback_mode=output.get("fallback_mode") is True,
             fallback_reason=str(reason) if reason else None,
         )
@@ -137,19 +186,11 @@ class VoicesClient:
             items = output.get("voice_list")
             if not isinstance(items, list):
                 raise VoiceApiResponseError("the voice list is missing")
-            voices += [v for item in items if (v := listed_voice(item, kind)) is not None]
+            voices += [v for item in items if (v := _listed_voice(item, kind)) is not None]
             total = output.get("total_count")
             if len(items) < LIST_PAGE_SIZE or (isinstance(total, int) and len(voices) >= total):
                 break
         return voices
-
-    async def query(self, voice_id: str) -> CustomVoice:
-        """Return one designed voice (cloned voices have no documented query)."""
-        output = await self._call("design", {"action": "query", "voice": voice_id})
-        voice = listed_voice(output, "design")
-        if voice is None:
-            raise VoiceApiResponseError("the voice query answered without a voice")
-        return voice
 
     async def delete(self, voice_id: str) -> None:
         """Delete a voice from the account."""
@@ -186,7 +227,7 @@ class VoicesClient:
             raise failure
         if len(raw) > MAX_RESPONSE_BYTES:
             raise VoiceApiResponseError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
-        return answer_output(status, raw)
+        return _answer_output(status, raw)
 
 
 async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
@@ -197,3 +238,95 @@ async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
     ):
         raw += chunk
     return bytes(raw)
+
+
+def kind_of_voice(voice_id: str) -> VoiceKind | None:
+    """Return whether an id is of a designed or a cloned voice (None: a system voice)."""
+    return next((kind for kind, p in _ID_PREFIXES.items() if voice_id.startswith(p)), None)
+
+
+def kind_of_model(model: str) -> VoiceKind | None:
+    """Return which kind of custom voice a realtime model speaks with (None: system voices)."""
+    return next((kind for kind, m in _MODEL_MARKERS.items() if m in model), None)
+
+
+def _answer_output(status: int, raw: bytes) -> dict[str, Any]:
+    """Return the `output` of an answer's body, or raise the error the answer names."""
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        if status >= 400:
+            raise error_from_voice_api(status, "", f"HTTP {status}")
+        raise VoiceApiResponseError(f"the answer (HTTP {status}) is not a JSON object")
+    if status >= 400 or ("code" in payload and "output" not in payload):
+        raise error_from_voice_api(
+            status, str(payload.get("code") or ""), str(payload.get("message") or "")
+        )
+    output = payload.get("output")
+    if not isinstance(output, dict):
+        raise VoiceApiResponseError("the answer has no output")
+    return output
+
+
+def _designed_voice(output: dict[str, Any], language: str) -> DesignedVoice:
+    """Return the voice and preview a design answered."""
+    voice = _created_voice(output, "design", language)
+    preview = output.get("preview_audio")
+    if not isinstance(preview, dict) or not isinstance(preview.get("data"), str):
+        raise VoiceApiResponseError("the designed voice came without its preview audio")
+    try:
+        data = base64.b64decode(preview["data"], validate=True)
+    except binascii.Error, ValueError:
+        data = b""
+    if not data:
+        raise VoiceApiResponseError("the preview audio is empty or not base64")
+    return DesignedVoice(
+        voice,
+        PreviewAudio(data, str(preview.get("response_format") or PREVIEW_FORMAT)),
+    )
+
+
+def _created_voice(output: dict[str, Any], kind: VoiceKind, language: str | None) -> CustomVoice:
+    """Return the voice a create answered."""
+    voice = output.get("voice")
+    if not isinstance(voice, str) or kind_of_voice(voice) != kind:
+        raise VoiceApiResponseError("the service answered without a new voice id")
+    target = output.get("target_model")
+    return CustomVoice(
+        voice,
+        kind,
+        target if isinstance(target, str) and target else TARGET_MODELS[kind],
+        created=datetime.now().astimezone(),
+        language=language,
+    )
+
+
+def _listed_voice(item: Any, kind: VoiceKind) -> CustomVoice | None:
+    """Return a voice of a list or query answer; None for an item that is not one of `kind`."""
+    if not isinstance(item, dict) or not isinstance(item.get("voice"), str):
+        return None
+    if kind_of_voice(item["voice"]) != kind:
+        return None
+    target = item.get("target_model")
+    language = item.get("language")
+    prompt = item.get("voice_prompt")
+    return CustomVoice(
+        item["voice"],
+        kind,
+        target if isinstance(target, str) and target else TARGET_MODELS[kind],
+        created=_timestamp(item.get("gmt_create")),
+        language=language if isinstance(language, str) and language else None,
+        description=prompt if isinstance(prompt, str) and prompt else None,
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Parse the service's `gmt_create` ("2026-01-15 10:11:12"); None when absent or odd."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
