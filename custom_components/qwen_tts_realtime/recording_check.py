@@ -32,8 +32,6 @@ class Recording:
 
     audio: bytes
     mime_type: str
-    seconds: float
-    sample_rate: int
 
 
 class RecordingProblem(Exception):
@@ -60,7 +58,7 @@ def check_recording(path: Path) -> Recording:
         raise RecordingProblem("too_long")
     if seconds < MIN_SECONDS:
         raise RecordingProblem("too_short")
-    return Recording(path.read_bytes(), mime_type, seconds, sample_rate)
+    return Recording(path.read_bytes(), mime_type)
 
 
 def _probe(path: Path, mime_type: str) -> tuple[float, int, int]:

@@ -37,13 +37,11 @@ class UtteranceUsage:
     def __init__(self) -> None:
         """Start with nothing sent and nothing reported."""
         self._reported = 0
-        self._completed = 0
         self._unreported = 0
         self._text = 0  # the text sent so far, by the vendor's rule
 
     def on_usage(self, characters: int | None) -> None:
         """Take the report of one completed response (the client's `on_usage`)."""
-        self._completed += 1
         if characters is None:
             self._unreported += 1
         else:
