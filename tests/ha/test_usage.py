@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator
 import json
 from typing import Any
 
+from homeassistant.components import tts
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, Platform
 from homeassistant.core import HomeAssistant
@@ -22,7 +25,7 @@ from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import speak_on_player, stream_audio, utterances
+from .helpers import ENTITY_ID, eventually, speak_on_player, stream_audio, utterances
 from .test_assist_streaming import DELTAS, run_streaming_pipeline
 
 PRICE = 0.13  # what a user types; the integration knows no price of its own
@@ -218,6 +221,72 @@ async def test_a_restart_starts_from_the_stored_totals(
     await stream_audio(hass, "Hello.")
     assert profile_characters(hass, entry) == 606
     assert entry_characters(hass, entry) == 1006
+
+
+class HeldUtterance:
+    """A streamed utterance whose first sentence is spoken and whose text ends on `finish()`."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self._more = asyncio.Event()
+        stream = tts.async_create_stream(hass, ENTITY_ID, options={})
+        stream.async_set_message_stream(self._text())
+        self._audio = asyncio.create_task(self._collect(stream))
+
+    async def _text(self) -> AsyncGenerator[str]:
+        yield "Hello there. "
+        await self._more.wait()
+        yield "Goodbye."
+
+    @staticmethod
+    async def _collect(stream: tts.ResultStream) -> bytes:
+        return b"".join([chunk async for chunk in stream.async_stream_result()])
+
+    async def finish(self) -> bytes:
+        """Send the rest of the text; return the whole audio, or raise what the stream raised."""
+        self._more.set()
+        return await self._audio
+
+
+async def first_sentence_spoken(emulator: Emulator) -> None:
+    await eventually(lambda: any(r.usage_characters for r in utterances(emulator)))
+
+
+async def test_an_utterance_spanning_a_reload_completes_and_is_counted(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    utterance = HeldUtterance(hass)
+    await first_sentence_spoken(emulator)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    audio = await utterance.finish()
+
+    (record,) = utterances(emulator)
+    assert audio.endswith(record.pcm)  # every sample, after the WAV header
+    assert record.usage_characters == len("Hello there.") + len("Goodbye.")
+    assert entry_characters(hass, entry) == record.usage_characters
+    assert profile_characters(hass, entry) == record.usage_characters
+
+
+async def test_an_utterance_ending_while_its_entry_is_unloaded_ends_cleanly(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    """The reload cannot set the entry up again (the service refuses): the utterance is not cut."""
+    utterance = HeldUtterance(hass)
+    await first_sentence_spoken(emulator)
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), handshake_status=503)
+
+    assert not await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    audio = await utterance.finish()
+
+    (record,) = utterances(emulator)
+    assert audio.endswith(record.pcm)
+    assert record.closed_at is not None
+    await hass.async_block_till_done()
+    assert stored(hass_storage, entry)["total"]["utterances"] == 0  # nothing left to count it in
 
 
 async def test_no_cost_sensor_without_a_price(
