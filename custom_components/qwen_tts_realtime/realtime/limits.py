@@ -105,3 +105,13 @@ class AudioMeter:
         if self.received > budget * self._budget_bytes_per_second:
             raise AudioLimitError(budget)
         return size * self._seconds_per_byte
+
+
+# --- What the service reports of usage, and what the customisation API lists --------------------
+# Characters one utterance is counted, relative to its text by the vendor's rule (which is what
+# the service bills): twice that leaves room for a count this client does not know; a report
+# beyond it is a misreport, counted at this bound instead (and shown in diagnostics).
+MAX_BILLED_PER_CHARACTER: Final = 2
+# Every usage count kept (characters, utterances) and the cost stay at most this: the largest
+# integer a float holds exactly, so JSON, Home Assistant's states and the frontend hold it as is.
+MAX_USAGE_COUNT: Final = 2**53 - 1
