@@ -59,13 +59,15 @@ class VoiceRequest:
 class CannedReply:
     """An answer given as it is to a request, whatever it asked: a broken or hostile service.
 
-    `chunked` sends the body without a Content-Length, in pieces.
+    `chunked` sends the body without a Content-Length, in pieces. `content_length` declares a
+    length of its own: with a shorter body, the connection closes after it.
     """
 
     status: int = 200
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     chunked: bool = False
+    content_length: int | None = None
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> CannedReply:

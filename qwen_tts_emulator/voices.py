@@ -109,13 +109,21 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
 
 
 async def _canned(request: web.Request, reply: CannedReply) -> web.StreamResponse:
-    if not reply.chunked:
+    if not reply.chunked and reply.content_length is None:
         return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
     response = web.StreamResponse(status=reply.status, headers=dict(reply.headers))
-    response.enable_chunked_encoding()
+    if reply.content_length is None:
+        response.enable_chunked_encoding()
+    else:
+        response.content_length = reply.content_length
     await response.prepare(request)
     for start in range(0, len(reply.body), _CHUNK_BYTES):
         await response.write(reply.body[start : start + _CHUNK_BYTES])
+    if reply.content_length is not None and reply.content_length > len(reply.body):
+        response.force_close()
+        if request.transport is not None:
+            request.transport.close()
+        return response
     await response.write_eof()
     return response
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 import json
 import re
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeIs
 
 import aiohttp
 
+from .catalog import LANGUAGE_TYPES
 from .endpoints import customization_url
 from .errors import (
     BadAudioError,
@@ -30,6 +31,7 @@ from .errors import (
     VoiceApiResponseError,
     error_from_voice_api,
 )
+from .limits import MAX_LISTED_VOICES, MAX_VOICE_ID_CHARS
 
 type VoiceKind = Literal["design", "clone"]
 
@@ -39,6 +41,9 @@ TARGET_MODELS: Final[dict[VoiceKind, str]] = {
     "clone": "qwen3-tts-vc-realtime-2026-01-15",
 }
 _ID_PREFIXES: Final[dict[VoiceKind, str]] = {"design": "qwen-tts-vd-", "clone": "qwen-tts-vc-"}
+# What the service's voice ids (prefix, preferred name, time, random tail) and model names are
+# made of: nothing that means something in markdown, HTML or a log line.
+_ID_CHARACTERS: Final = re.compile(r"[A-Za-z0-9_.-]+")
 _MODEL_MARKERS: Final[dict[VoiceKind, str]] = {"design": "-vd-", "clone": "-vc-"}
 PREVIEW_SAMPLE_RATE: Final = 24000
 PREVIEW_FORMAT: Final = "wav"
@@ -56,8 +61,8 @@ MAX_AUDIO_REQUEST_BYTES: Final = 10_000_000
 # Seconds for one request: a design synthesizes its preview before answering.
 REQUEST_TIMEOUT: Final = 90.0
 LIST_PAGE_SIZE: Final = 100
-# 1000 custom voices per account: ten pages hold them all; a longer list is cut, not followed.
-MAX_LIST_PAGES: Final = 10
+# Pages that hold MAX_LISTED_VOICES; a longer list is cut, not followed.
+MAX_LIST_PAGES: Final = -(-MAX_LISTED_VOICES // LIST_PAGE_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +73,7 @@ class CustomVoice:
     kind: VoiceKind
     target_model: str
     created: datetime | None = None
-    language: str | None = None
-    description: str | None = None  # the design prompt
+    language: str | None = None  # one of the catalogue's, when the service names one
 
     @property
     def name(self) -> str:
@@ -177,8 +181,12 @@ class VoicesClient:
         )
 
     async def list_voices(self, kind: VoiceKind) -> list[CustomVoice]:
-        """Return the account's voices of one kind, newest first as the service orders them."""
-        voices: list[CustomVoice] = []
+        """Return the account's voices of one kind, newest first as the service orders them.
+
+        Only voices made for a model of that kind, each once; at most `LIST_PAGE_SIZE` of a page
+        (a service that pages longer than asked gets no more) and `MAX_LISTED_VOICES` in all.
+        """
+        voices: dict[str, CustomVoice] = {}
         for page in range(MAX_LIST_PAGES):
             output = await self._call(
                 kind, {"action": "list", "page_index": page, "page_size": LIST_PAGE_SIZE}
@@ -186,11 +194,13 @@ class VoicesClient:
             items = output.get("voice_list")
             if not isinstance(items, list):
                 raise VoiceApiResponseError("the voice list is missing")
-            voices += [v for item in items if (v := _listed_voice(item, kind)) is not None]
+            for item in items[:LIST_PAGE_SIZE]:
+                if (voice := _listed_voice(item, kind)) is not None:
+                    voices.setdefault(voice.voice_id, voice)
             total = output.get("total_count")
             if len(items) < LIST_PAGE_SIZE or (isinstance(total, int) and len(voices) >= total):
                 break
-        return voices
+        return list(voices.values())[:MAX_LISTED_VOICES]
 
     async def delete(self, voice_id: str) -> None:
         """Delete a voice from the account."""
@@ -215,10 +225,14 @@ class VoicesClient:
         try:
             async with (
                 asyncio.timeout(self._timeout),
-                self._session.post(self._url, json=body, headers=self._headers) as response,
+                self._session.post(
+                    self._url, json=body, headers=self._headers, allow_redirects=False
+                ) as response,
             ):
                 status = response.status
-                raw = await _read_bounded(response.content)
+                failure = _refused_unread(response)
+                if failure is None:
+                    raw = await _read_bounded(response.content)
         except TimeoutError:
             failure = ResponseTimeoutError(TimeoutStage.VOICE_REQUEST, self._timeout)
         except aiohttp.ClientError as err:
@@ -226,8 +240,25 @@ class VoicesClient:
         if failure is not None:
             raise failure
         if len(raw) > MAX_RESPONSE_BYTES:
-            raise VoiceApiResponseError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
+            raise _too_large()
         return _answer_output(status, raw)
+
+
+def _refused_unread(response: aiohttp.ClientResponse) -> RealtimeError | None:
+    """Return why an answer is refused before its body is read, if it is.
+
+    A redirect is never followed: it would send the request (a voice description, a recording)
+    to another address, and a 302 would turn it into a GET there.
+    """
+    if 300 <= response.status < 400:
+        return VoiceApiResponseError(f"the service answered a redirect (HTTP {response.status})")
+    if (response.content_length or 0) > MAX_RESPONSE_BYTES:
+        return _too_large()
+    return None
+
+
+def _too_large() -> VoiceApiResponseError:
+    return VoiceApiResponseError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
 
 
 async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
@@ -254,7 +285,7 @@ def _answer_output(status: int, raw: bytes) -> dict[str, Any]:
     """Return the `output` of an answer's body, or raise the error the answer names."""
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except ValueError, RecursionError:  # deeply nested JSON is as unreadable as broken JSON
         payload = None
     if not isinstance(payload, dict):
         if status >= 400:
@@ -290,35 +321,49 @@ def _designed_voice(output: dict[str, Any], language: str) -> DesignedVoice:
 
 def _created_voice(output: dict[str, Any], kind: VoiceKind, language: str | None) -> CustomVoice:
     """Return the voice a create answered."""
-    voice = output.get("voice")
-    if not isinstance(voice, str) or kind_of_voice(voice) != kind:
-        raise VoiceApiResponseError("the service answered without a new voice id")
-    target = output.get("target_model")
-    return CustomVoice(
-        voice,
-        kind,
-        target if isinstance(target, str) and target else TARGET_MODELS[kind],
-        created=datetime.now().astimezone(),
-        language=language,
-    )
+    voice, target = _voice_and_model(output, kind)
+    if voice is None or target is None:
+        raise VoiceApiResponseError("the service answered without a valid new voice id and model")
+    return CustomVoice(voice, kind, target, created=datetime.now().astimezone(), language=language)
 
 
 def _listed_voice(item: Any, kind: VoiceKind) -> CustomVoice | None:
-    """Return a voice of a list or query answer; None for an item that is not one of `kind`."""
-    if not isinstance(item, dict) or not isinstance(item.get("voice"), str):
+    """Return a voice of a list answer; None for an item that is not a valid one of `kind`."""
+    if not isinstance(item, dict):
         return None
-    if kind_of_voice(item["voice"]) != kind:
+    voice, target = _voice_and_model(item, kind)
+    if voice is None or target is None:
         return None
-    target = item.get("target_model")
     language = item.get("language")
-    prompt = item.get("voice_prompt")
     return CustomVoice(
-        item["voice"],
+        voice,
         kind,
-        target if isinstance(target, str) and target else TARGET_MODELS[kind],
+        target,
         created=_timestamp(item.get("gmt_create")),
-        language=language if isinstance(language, str) and language else None,
-        description=prompt if isinstance(prompt, str) and prompt else None,
+        language=language if language in LANGUAGE_TYPES else None,
+    )
+
+
+def _voice_and_model(answer: dict[str, Any], kind: VoiceKind) -> tuple[str | None, str | None]:
+    """Return the voice id and target model of an answer, each None unless valid for `kind`.
+
+    Both end up in a profile, a socket's URL and the flows' texts: an id is taken only in the
+    service's alphabet and length, and for a model of its kind (one without a model is made for
+    the current one).
+    """
+    voice, target = answer.get("voice"), answer.get("target_model") or TARGET_MODELS[kind]
+    if not _is_service_id(voice) or kind_of_voice(voice) != kind or voice in _ID_PREFIXES.values():
+        voice = None
+    if not _is_service_id(target) or kind_of_model(target) != kind:
+        target = None
+    return voice, target
+
+
+def _is_service_id(value: object) -> TypeIs[str]:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_VOICE_ID_CHARS
+        and _ID_CHARACTERS.fullmatch(value) is not None
     )
 
 
