@@ -18,7 +18,7 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3, HeaderNotFoundError, MPEGFrame
 from mutagen.mp4 import MP4
 
-from .realtime.voices import MAX_AUDIO_REQUEST_BYTES
+from .realtime import MAX_AUDIO_REQUEST_BYTES
 
 # The file as sent must stay under the service's bound once base64-encoded (4 bytes per 3) in
 # a data URL; 64 bytes cover the URL's prefix.

@@ -22,8 +22,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, PRICE_UNIT_CHARACTERS
+from .realtime import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT
 from .realtime.billing import billed_characters
-from .realtime.limits import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT
 from .realtime.text_feed import clean_text
 
 STORAGE_VERSION: Final = 1

@@ -45,9 +45,16 @@ from .errors import (
     VoiceNotFoundError,
     VoiceStorageFullError,
 )
-from .limits import SPARE_IDLE_TIMEOUT, KeepAlive, Timeouts
+from .limits import (
+    MAX_BILLED_PER_CHARACTER,
+    MAX_USAGE_COUNT,
+    SPARE_IDLE_TIMEOUT,
+    KeepAlive,
+    Timeouts,
+)
 from .session_config import Mode, SessionConfig
 from .voices import (
+    MAX_AUDIO_REQUEST_BYTES,
     ClonedVoice,
     CustomVoice,
     DesignedVoice,
@@ -62,6 +69,9 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_VOICE",
     "LANGUAGE_TYPES",
+    "MAX_AUDIO_REQUEST_BYTES",
+    "MAX_BILLED_PER_CHARACTER",
+    "MAX_USAGE_COUNT",
     "MODELS",
     "SELECTABLE_MODELS",
     "SPARE_IDLE_TIMEOUT",
