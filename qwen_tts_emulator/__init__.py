@@ -8,12 +8,13 @@ from .regions import VendorRegions
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .segments import split_segments
 from .server import PATH, Emulator
-from .voice_store import StoredVoice, VoiceRequest, VoiceStore
+from .voice_store import CannedReply, StoredVoice, VoiceRequest, VoiceStore
 from .voices import CUSTOMIZATION_PATH
 
 __all__ = [
     "CUSTOMIZATION_PATH",
     "PATH",
+    "CannedReply",
     "Emulator",
     "Fault",
     "ModelSpec",

@@ -134,7 +134,8 @@ class Producer:
     def _usage(self, characters: int, audio_seconds: float) -> dict[str, int]:
         spec = self._scenario.models.get(self._record.model)
         if spec is None or spec.usage != "tokens":
-            return {"characters": characters}
+            reported = self._scenario.reported_characters
+            return {"characters": characters if reported is None else reported}
         audio_tokens = max(_MIN_AUDIO_TOKENS, math.ceil(audio_seconds * _AUDIO_TOKENS_PER_SECOND))
         return {
             "total_tokens": characters + audio_tokens,

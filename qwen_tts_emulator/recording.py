@@ -25,8 +25,13 @@ class UndecodableAudio(Exception):
     """The recording is not WAV, MP3 or M4A the emulator can decode."""
 
 
-async def decode_data_url(data_url: str) -> tuple[bytes, int]:
-    """Return (mono s16le PCM, sample rate) of a `data:` URL."""
+async def decode_data_url(data_url: str, max_seconds: float) -> tuple[bytes, int]:
+    """Return (mono s16le PCM, sample rate) of a `data:` URL, cut a second after `max_seconds`.
+
+    Decoding stops there, so a longer recording still shows as too long, and 31 minutes of
+    silent MP3 (7.5 MB) are not decoded into 89 MB of PCM first.
+    """
+    limit = max_seconds + 1
     match = re.fullmatch(r"data:([\w/.+-]+);base64,(.*)", data_url, re.S)
     if match is None or match.group(1) not in MIME_TYPES:
         raise UndecodableAudio("Expected a data URL of WAV, MP3 or M4A.")
@@ -37,7 +42,7 @@ async def decode_data_url(data_url: str) -> tuple[bytes, int]:
     try:
         with wave.open(io.BytesIO(raw)) as wav:
             width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
+            frames = wav.readframes(min(wav.getnframes(), round(limit * rate)))
     except wave.Error, EOFError:
         pass
     else:
@@ -51,7 +56,7 @@ async def decode_data_url(data_url: str) -> tuple[bytes, int]:
             source.write_bytes(raw)
             proc = await asyncio.create_subprocess_exec(
                 "ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(source), "-ac", "1",
-                "-f", "wav", "pipe:1",
+                "-t", f"{limit:g}", "-f", "wav", "pipe:1",
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             out, _ = await proc.communicate()

@@ -154,7 +154,8 @@ class Scenario:
     `api_keys` None accepts any non-empty key. `realtime_factor` is wall seconds per audio
     second (0 = as fast as possible). `commit_finish_flushes`: whether `session.finish` in
     commit mode also synthesizes uncommitted text (default: discarded). `usage_reported`: whether
-    `response.done` carries `usage` (False: a service that stops reporting it).
+    `response.done` carries `usage` (False: a service that stops reporting it);
+    `reported_characters`, when set, is the count every `usage` reports whatever the text.
     `idle_close_after`: seconds after which a socket that got no client event is closed (code
     1000), as a service does with unused sockets; None keeps them open.
     `undeployed_models`: models the workspace has not deployed. A workspace gateway (a host
@@ -173,5 +174,6 @@ class Scenario:
     faults: list[Fault] = field(default_factory=list)
     commit_finish_flushes: bool = False
     usage_reported: bool = True
+    reported_characters: int | None = None
     idle_close_after: float | None = None
     undeployed_models: frozenset[str] = frozenset()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+import json
 import secrets
 from typing import Any, Final, Literal
 
@@ -53,6 +55,32 @@ class VoiceRequest:
     body: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CannedReply:
+    """An answer given as it is to a request, whatever it asked: a broken or hostile service.
+
+    `chunked` sends the body without a Content-Length, in pieces. `content_length` declares a
+    length of its own: with a shorter body, the connection closes after it.
+    """
+
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    chunked: bool = False
+    content_length: int | None = None
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> CannedReply:
+        """Answer `payload` as JSON."""
+        headers = {"Content-Type": "application/json"}
+        return cls(status, json.dumps(payload).encode(), headers)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 307) -> CannedReply:
+        """Send the client elsewhere."""
+        return cls(status, headers={"Location": location})
+
+
 @dataclass(slots=True)
 class VoiceStore:
     """The account's custom voices; tests seed voices, set `limit` or queue `failures`.
@@ -61,24 +89,35 @@ class VoiceStore:
     `create_failures` answers to the next creates only, which make nothing. `failures_after_create`
     answers the next creates after they made the voice (billed work whose answer is an error), and
     `create_delay` is how long a create takes before it makes the voice and answers.
+    `replies` answers given as they are, in order, to the next requests (before `failures`).
     `fallback_reason` makes every clone answer in the degraded mode with that reason.
+    `page_size`, when set, is how many voices a list page holds, whatever was asked.
     """
 
     voices: dict[str, StoredVoice] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
     requests: list[VoiceRequest] = field(default_factory=list)
     failures: list[tuple[int, str, str]] = field(default_factory=list)
+    replies: list[CannedReply] = field(default_factory=list)
     limit: int = MAX_VOICES
     delay: float = 0.0
     fallback_reason: str | None = None
     create_failures: list[tuple[int, str, str]] = field(default_factory=list)
     failures_after_create: list[tuple[int, str, str]] = field(default_factory=list)
     create_delay: float = 0.0
+    page_size: int | None = None
 
-    def add(self, name: str, kind: Literal["vd", "vc"], target_model: str | None = None) -> str:
-        """Create a voice directly (no request); return its id."""
+    def add(
+        self,
+        name: str,
+        kind: Literal["vd", "vc"],
+        target_model: str | None = None,
+        *,
+        voice_id: str | None = None,
+    ) -> str:
+        """Create a voice directly (no request); return its id (`voice_id`, or a fresh one)."""
         target = target_model or TARGETS[kind][0]
-        voice_id = new_voice_id(kind, name)
+        voice_id = voice_id or new_voice_id(kind, name)
         self.voices[voice_id] = StoredVoice(voice_id, kind, target, datetime.now())
         return voice_id
 

@@ -16,13 +16,22 @@ from aiohttp import web
 from .audio import encode, render_espeak, render_pcm
 from .recording import UndecodableAudio, decode_data_url, speech_seconds
 from .scenario import ALL_FORMATS, ALL_SAMPLE_RATES, Scenario
-from .voice_store import TARGETS, VOICE_STORE, StoredVoice, VoiceRequest, VoiceStore, new_voice_id
+from .voice_store import (
+    TARGETS,
+    VOICE_STORE,
+    CannedReply,
+    StoredVoice,
+    VoiceRequest,
+    VoiceStore,
+    new_voice_id,
+)
 
 CUSTOMIZATION_PATH: Final = "/api/v1/services/audio/tts/customization"
 MAX_REQUEST_BYTES: Final = 12 * 1024 * 1024  # a 10 MB data URL and the JSON around it
 MIN_SAMPLE_RATE: Final = 24000
 MAX_SECONDS: Final = 60.0
 MIN_SPEECH_SECONDS: Final = 3.0
+_CHUNK_BYTES: Final = 64 * 1024  # pieces of a chunked canned reply
 _NAME: Final = re.compile(r"[A-Za-z0-9_]{1,16}")
 _LANGUAGES: Final = {
     "zh": "Chinese", "en": "English", "de": "German", "it": "Italian", "pt": "Portuguese",
@@ -50,12 +59,16 @@ def add_voice_routes(
     """Serve the customisation API on `app`; `scenario()` gives the accepted keys."""
     app[VOICE_STORE] = store
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = {}
         model, action = "", ""
         try:
             _check_key(request, scenario())
             body = await _read_json(request)
+            if store.replies:
+                reply = store.replies.pop(0)
+                store.requests.append(VoiceRequest(model, action, reply.status, body))
+                return await _canned(request, reply)
             model, action = _model_and_action(body)
             if store.delay > 0:
                 await asyncio.sleep(store.delay)
@@ -88,11 +101,31 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
             raise VoiceApiError(413, "InvalidParameter", "Request body too large.")
     try:
         body = json.loads(raw)
-    except ValueError:
+    except ValueError, RecursionError:  # deeply nested JSON is a bad request too
         body = None
     if not isinstance(body, dict):
         raise VoiceApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     return body
+
+
+async def _canned(request: web.Request, reply: CannedReply) -> web.StreamResponse:
+    if not reply.chunked and reply.content_length is None:
+        return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+    response = web.StreamResponse(status=reply.status, headers=dict(reply.headers))
+    if reply.content_length is None:
+        response.enable_chunked_encoding()
+    else:
+        response.content_length = reply.content_length
+    await response.prepare(request)
+    for start in range(0, len(reply.body), _CHUNK_BYTES):
+        await response.write(reply.body[start : start + _CHUNK_BYTES])
+    if reply.content_length is not None and reply.content_length > len(reply.body):
+        response.force_close()
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response
 
 
 def _model_and_action(body: dict[str, Any]) -> tuple[str, str]:
@@ -204,7 +237,7 @@ async def _clone(store: VoiceStore, payload: dict[str, Any]) -> dict[str, Any]:
         raise VoiceApiError(400, "InvalidParameter", "audio.data is required.")
     name, target, language = _common(store, "vc", payload)
     try:
-        pcm, rate = await decode_data_url(data)
+        pcm, rate = await decode_data_url(data, MAX_SECONDS)
     except UndecodableAudio as err:
         raise VoiceApiError(400, "Audio.DecoderError", str(err)) from None
     if rate < MIN_SAMPLE_RATE:
@@ -228,6 +261,7 @@ def _list(store: VoiceStore, kind: str, payload: dict[str, Any]) -> dict[str, An
     voices = sorted(
         (v for v in store.voices.values() if v.kind == kind), key=lambda v: v.created, reverse=True
     )
+    size = store.page_size or size
     return {
         "page_index": page,
         "page_size": size,

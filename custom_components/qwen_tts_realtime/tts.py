@@ -37,7 +37,7 @@ from .realtime import (
     wav_stream,
 )
 from .repairs import async_clear_account_error, async_report_account_error
-from .types import QwenTTSConfigEntry
+from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UtteranceUsage
 from .voice_library import VoiceLibrary, custom_voices, voice_library
 
@@ -135,14 +135,15 @@ class QwenTTSEntity(TextToSpeechEntity):
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
         config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
+        loaded = self._entry.runtime_data
         try:
-            audio = self._entry.runtime_data.client.stream(
+            audio = loaded.client.stream(
                 config, usage.follow(request.message_gen), on_usage=usage.on_usage
             )
         except RealtimeError as err:
-            raise self._failed(err, config) from None
+            raise self._failed(loaded, err, config) from None
         extension = "mp3" if config.response_format is Format.MP3 else "wav"
-        return TTSAudioResponse(extension, self._audio(config, audio, usage))
+        return TTSAudioResponse(extension, self._audio(loaded, config, audio, usage))
 
     @override
     async def async_get_tts_audio(
@@ -152,18 +153,18 @@ class QwenTTSEntity(TextToSpeechEntity):
         config = utterance_config(self._model, language, options, encoded=False)
         usage = UtteranceUsage()
         usage.add_text(message)
+        loaded = self._entry.runtime_data
         try:
-            audio = self._entry.runtime_data.client.synthesize(
-                config, message, on_usage=usage.on_usage
-            )
+            audio = loaded.client.synthesize(config, message, on_usage=usage.on_usage)
         except RealtimeError as err:
-            raise self._failed(err, config) from None
-        chunks = self._audio(config, audio, usage, streaming_wav=False)
+            raise self._failed(loaded, err, config) from None
+        chunks = self._audio(loaded, config, audio, usage, streaming_wav=False)
         pcm = b"".join([chunk async for chunk in chunks])
         return "wav", wav_bytes(pcm, config.sample_rate)
 
     async def _audio(
         self,
+        loaded: QwenTTSData,
         config: SessionConfig,
         audio: AsyncGenerator[bytes],
         usage: UtteranceUsage,
@@ -173,17 +174,26 @@ class QwenTTSEntity(TextToSpeechEntity):
         """Yield what Home Assistant receives, and count what the utterance was billed.
 
         A failed or cancelled utterance counts the responses it completed: the service bills those.
+        An utterance may outlive the load of its entry that started it (a reload, which adding a
+        profile or changing an option does, leaves it running): it holds that load's data, and
+        counts in the entry's tracker as loaded when it ends (none while the entry is unloaded).
         """
         try:
-            translated = self._translated(config, audio, streaming_wav=streaming_wav)
+            translated = self._translated(loaded, config, audio, streaming_wav=streaming_wav)
             async with aclosing(translated) as chunks:
                 async for chunk in chunks:
                     yield chunk
         finally:
-            self._entry.runtime_data.usage.async_record(self._profile_id, usage)
+            current: QwenTTSData = getattr(self._entry, "runtime_data", loaded)
+            current.usage.async_record(self._profile_id, usage)
 
     async def _translated(
-        self, config: SessionConfig, audio: AsyncGenerator[bytes], *, streaming_wav: bool
+        self,
+        loaded: QwenTTSData,
+        config: SessionConfig,
+        audio: AsyncGenerator[bytes],
+        *,
+        streaming_wav: bool,
     ) -> AsyncGenerator[bytes]:
         """Yield PCM (as a streaming WAV when `streaming_wav`), encoded audio as is.
 
@@ -212,12 +222,14 @@ class QwenTTSEntity(TextToSpeechEntity):
                 self._entry.async_start_reauth(self.hass)
             elif isinstance(failure, AccountError):
                 async_report_account_error(self.hass, self._entry.entry_id, failure)
-            raise self._failed(failure, config)
+            raise self._failed(loaded, failure, config)
         if not produced:
             raise_no_audio()
         async_clear_account_error(self.hass, self._entry.entry_id)
 
-    def _failed(self, err: RealtimeError, config: SessionConfig) -> HomeAssistantError:
+    def _failed(
+        self, loaded: QwenTTSData, err: RealtimeError, config: SessionConfig
+    ) -> HomeAssistantError:
         """Count a failed utterance for diagnostics; return the error the user gets."""
-        self._entry.runtime_data.errors[type(err).__name__] += 1
+        loaded.errors[type(err).__name__] += 1
         return translate_error(err, model=self._model.name, voice=config.voice)

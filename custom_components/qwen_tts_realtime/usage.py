@@ -4,19 +4,31 @@ Counts are written to Home Assistant's storage after every utterance (`Store`, a
 a restart, a reload or a crash loses at most the utterance in flight. Restored entity states
 would not do: Home Assistant writes them every 15 minutes and at shutdown, so a crash loses up to
 15 minutes, and the entry's total must outlive the entities of a removed profile.
+
+Neither what the service reports nor what is on disk is taken as it comes: an utterance counts at
+most `MAX_BILLED_PER_CHARACTER` times its text, every count and the cost stay within
+`MAX_USAGE_COUNT`, and stored counts that cannot be read start again from zero (with a warning;
+the next write replaces them).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import asdict, dataclass
+import math
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, PRICE_UNIT_CHARACTERS
-from .realtime import billed_characters, clean_text, is_number
+from .realtime import (
+    MAX_BILLED_PER_CHARACTER,
+    MAX_USAGE_COUNT,
+    billed_characters,
+    clean_text,
+    is_number,
+)
 
 STORAGE_VERSION: Final = 1
 # Seconds between an utterance's end and the write: none. Utterances that end in the same loop
@@ -30,19 +42,19 @@ class UtteranceUsage:
     The characters its completed responses reported, when every one of them reported some.
     When one did not (the service left `usage` out), the whole text sent is counted by the
     vendor's rule instead, never less than what was reported, and the utterance is marked
-    estimated. A response that did not complete is not billed and counts nothing.
+    estimated. A response that did not complete is not billed and counts nothing. Either way no
+    more than `MAX_BILLED_PER_CHARACTER` times the text sent: a report beyond that is a
+    misreport.
     """
 
     def __init__(self) -> None:
         """Start with nothing sent and nothing reported."""
         self._reported = 0
-        self._completed = 0
         self._unreported = 0
         self._text = 0  # the text sent so far, by the vendor's rule
 
     def on_usage(self, characters: int | None) -> None:
         """Take the report of one completed response (the client's `on_usage`)."""
-        self._completed += 1
         if characters is None:
             self._unreported += 1
         else:
@@ -64,11 +76,19 @@ class UtteranceUsage:
         return self._unreported > 0
 
     @property
+    def misreported(self) -> bool:
+        """Return whether the service reported more than the text sent can cost."""
+        return self._reported > self._most
+
+    @property
     def characters(self) -> int:
         """Return the characters billed for the utterance."""
-        if self.estimated:
-            return max(self._reported, self._text)
-        return self._reported
+        counted = max(self._reported, self._text) if self.estimated else self._reported
+        return min(counted, self._most)
+
+    @property
+    def _most(self) -> int:
+        return MAX_BILLED_PER_CHARACTER * self._text
 
 
 @dataclass(slots=True)
@@ -80,24 +100,47 @@ class Counter:
     estimated_utterances: int = 0
 
     def add(self, usage: UtteranceUsage) -> None:
-        """Count one utterance."""
-        self.characters += usage.characters
-        self.utterances += 1
-        self.estimated_utterances += usage.estimated
+        """Count one utterance; each count stops at `MAX_USAGE_COUNT`."""
+        self.characters = min(self.characters + usage.characters, MAX_USAGE_COUNT)
+        self.utterances = min(self.utterances + 1, MAX_USAGE_COUNT)
+        self.estimated_utterances = min(
+            self.estimated_utterances + usage.estimated, MAX_USAGE_COUNT
+        )
 
     @classmethod
-    def from_stored(cls, stored: Any) -> Counter:
-        """Read a stored counter; a missing or malformed field counts from zero."""
-        values = stored if isinstance(stored, Mapping) else {}
+    def from_stored(cls, stored: Any, reader: _StoredReader) -> Counter:
+        """Read a stored counter; a missing or unreadable field counts from zero."""
+        values = reader.mapping(stored)
         return cls(
-            _count(values.get("characters")),
-            _count(values.get("utterances")),
-            _count(values.get("estimated_utterances")),
+            reader.count(values.get("characters")),
+            reader.count(values.get("utterances")),
+            reader.count(values.get("estimated_utterances")),
         )
 
 
-def _count(value: Any) -> int:
-    return value if is_number(value, int) and value >= 0 else 0
+class _StoredReader:
+    """Reads stored values; notes whether one that is there could not be read."""
+
+    def __init__(self) -> None:
+        self.unreadable = False
+
+    def mapping(self, value: Any) -> Mapping[str, Any]:
+        if isinstance(value, Mapping):
+            return value
+        self.unreadable |= value is not None
+        return {}
+
+    def count(self, value: Any) -> int:
+        if is_number(value, int) and 0 <= value <= MAX_USAGE_COUNT:
+            return value
+        self.unreadable |= value is not None
+        return 0
+
+    def cost(self, value: Any) -> float:
+        if is_number(value, float) and 0 <= value <= MAX_USAGE_COUNT:
+            return float(value)
+        self.unreadable |= value is not None
+        return 0.0
 
 
 class UsageTracker:
@@ -105,7 +148,8 @@ class UsageTracker:
 
     The entry's counter only grows: a removed profile's characters stay in it. The cost grows by
     each utterance's characters at the price in force when it was spoken (none while no price is
-    set), so changing the price never rewrites the past.
+    set), so changing the price never rewrites the past. `misreported_utterances` counts, since
+    setup, the utterances whose report exceeded their text (see `UtteranceUsage`).
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str, price: float | None) -> None:
@@ -117,16 +161,27 @@ class UsageTracker:
         self._profiles: dict[str, Counter] = {}
         self._listeners: set[CALLBACK_TYPE] = set()
         self._closed = False
+        self.misreported_utterances = 0
 
     async def async_load(self, profile_ids: Iterable[str]) -> None:
-        """Read the stored counts; forget profiles that no longer exist."""
-        stored = await self._store.async_load() or {}
-        self.total = Counter.from_stored(stored.get("total"))
-        cost = stored.get("cost")
-        self.cost = float(cost) if isinstance(cost, int | float) and cost >= 0 else 0.0
-        profiles = stored.get("profiles")
-        profiles = profiles if isinstance(profiles, Mapping) else {}
-        self._profiles = {pid: Counter.from_stored(profiles.get(pid)) for pid in profile_ids}
+        """Read the stored counts; forget profiles that no longer exist.
+
+        What cannot be read counts from zero, with one warning: a file edited by hand or damaged
+        on disk does not keep the entry from loading.
+        """
+        reader = _StoredReader()
+        stored = reader.mapping(await self._store.async_load())
+        self.total = Counter.from_stored(stored.get("total"), reader)
+        self.cost = reader.cost(stored.get("cost"))
+        profiles = reader.mapping(stored.get("profiles"))
+        self._profiles = {
+            pid: Counter.from_stored(profiles.get(pid), reader) for pid in profile_ids
+        }
+        if reader.unreadable:
+            LOGGER.warning(
+                "Some usage counts stored in %s cannot be read; they start again from zero",
+                self._store.path,
+            )
 
     def profile(self, profile_id: str) -> Counter:
         """Return the counter of one voice profile."""
@@ -138,10 +193,15 @@ class UsageTracker:
         if self._closed:
             LOGGER.debug("Utterance ended after its entry unloaded; not counted")
             return
+        if usage.misreported:
+            self.misreported_utterances += 1
+            LOGGER.debug("Usage reported beyond the text; counted as %d", usage.characters)
         self.profile(profile_id).add(usage)
         self.total.add(usage)
         if self.price is not None:
-            self.cost += usage.characters * self.price / PRICE_UNIT_CHARACTERS
+            added = usage.characters * self.price / PRICE_UNIT_CHARACTERS
+            if math.isfinite(added) and added > 0:
+                self.cost = min(self.cost + added, MAX_USAGE_COUNT)
         self._store.async_delay_save(self._to_store, SAVE_DELAY)
         for listener in tuple(self._listeners):
             listener()
@@ -166,7 +226,11 @@ class UsageTracker:
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Return the counters and the price, for diagnostics."""
-        return {**self._to_store(), "price_per_10k_characters": self.price}
+        return {
+            **self._to_store(),
+            "price_per_10k_characters": self.price,
+            "misreported_utterances": self.misreported_utterances,
+        }
 
 
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

@@ -27,7 +27,7 @@ from qwen_tts_emulator import Emulator, Scenario
 
 from . import probes, report
 from .run import bill_cap, check, differences, voice_models
-from .wire import HandshakeRefused
+from .wire import HandshakeRefused, redact
 
 IDLE_WAIT: Final = 120.0  # seconds an unused socket is watched; the service documents no limit
 REFERENCE_KEY: Final = "sk-live-check-emulator"  # the real key only ever goes to the target
@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _say(text: str) -> None:
-    print(f"live-check: {text}", file=sys.stderr)
+def _say(text: str, secret: str = "") -> None:
+    print(f"live-check: {redact(text, secret)}", file=sys.stderr)
 
 
 async def run(argv: list[str]) -> int:
@@ -118,10 +118,10 @@ async def run(argv: list[str]) -> int:
                 workspace=workspace,
             )
         except HandshakeRefused as err:
-            _say(f"the service refused the handshake: {err.code}")
+            _say(f"the service refused the handshake: {err.code}", api_key)
             return CANNOT_RUN
         except (RealtimeError, TimeoutError) as err:  # a timing run, through the client
-            _say(f"the service failed a timing run: {type(err).__name__}: {err}")
+            _say(f"the service failed a timing run: {type(err).__name__}: {err}", api_key)
             return CANNOT_RUN
         finally:
             if idle is not None:
@@ -134,11 +134,11 @@ async def run(argv: list[str]) -> int:
     if live.billed() > cap:
         found.append(f"billed {live.billed()} characters, more than the {cap} planned")
     data = report.record(live, reference, cap, found)
-    markdown = report.to_markdown(data).replace(api_key, "[API key]")
-    args.json.write_text(report.to_json(data).replace(api_key, "[API key]"), encoding="utf-8")
+    markdown = redact(report.to_markdown(data), api_key)
+    args.json.write_text(redact(report.to_json(data), api_key), encoding="utf-8")
     args.markdown.write_text(markdown, encoding="utf-8")
     print(markdown)
-    _say(f"{len(found)} difference(s); wrote {args.json} and {args.markdown}")
+    _say(f"{len(found)} difference(s); wrote {args.json} and {args.markdown}", api_key)
     return DIFFERENT if found else SAME
 
 

@@ -23,6 +23,24 @@ from custom_components.qwen_tts_realtime.realtime.endpoints import request_heade
 # Seconds the service may take for any one answer (a handshake, an event) before a probe gives up.
 ANSWER_TIMEOUT: Final = 15.0
 MESSAGE_CHARS: Final = 160  # an error message is kept up to this length
+REDACTED: Final = "[API key]"  # where the service's words held the key
+
+
+def redact[T](value: T, secret: str) -> T:
+    """Return `value` (text, or JSON made of it) with every occurrence of `secret` replaced.
+
+    What the service says is redacted as it arrives, before anything cuts it short: a message
+    cut in the middle of an echoed key would keep the part of it no later replace finds.
+    """
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [redact(item, secret) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {redact(k, secret): redact(v, secret) for k, v in value.items()}  # type: ignore[return-value]
+    return value
 
 
 class HandshakeRefused(Exception):
@@ -38,6 +56,7 @@ class Wire:
     """One open socket: send client events, read server events, remember what came."""
 
     ws: aiohttp.ClientWebSocketResponse
+    secret: str = field(default="", repr=False)  # redacted from every event read
     seen: list[str] = field(default_factory=list)
     close_code: int | None = None
 
@@ -53,7 +72,7 @@ class Wire:
             self.close_code = self.ws.close_code
             self.seen.append(f"closed {self.close_code}")
             return None
-        event = json.loads(msg.data)
+        event = redact(json.loads(msg.data), self.secret)
         if not isinstance(event, dict):
             raise TypeError("a server event is not a JSON object")
         self.seen.append(str(event.get("type")))
@@ -85,7 +104,7 @@ async def connect(
         raise HandshakeRefused(f"HTTP {err.status}") from None
     except (aiohttp.ClientError, OSError, TimeoutError) as err:
         raise HandshakeRefused(type(err).__name__) from None
-    return Wire(ws), loop.time() - started
+    return Wire(ws, secret=api_key), loop.time() - started
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import DEFAULT_MODEL, Region, endpoint_for
-from qwen_tts_emulator import Emulator, Scenario, VendorRegions, default_models
+from qwen_tts_emulator import Emulator, Fault, Scenario, VendorRegions, default_models
 from scripts.live_check import report
 from scripts.live_check.__main__ import run
 from scripts.live_check.regions import survey
@@ -48,10 +48,14 @@ async def service(socket_enabled: None) -> AsyncGenerator[Emulator]:
 
 
 async def live_check(
-    service: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str
+    service: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    key: str = KEY,
 ) -> Run:
     """Run scripts/live-check against `service`."""
-    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", key)
     json_file, markdown_file = tmp_path / "live.json", tmp_path / "live.md"
     status = await run(
         [
@@ -139,6 +143,57 @@ async def test_each_difference_is_one_line(
         ),
     ]
     assert all(f"- {line}" in result.markdown for line in result.record["differences"])
+
+
+# A key that shares no 8 characters with the emulator's reference key: any 8 of it in the output
+# are a leak.
+ECHOED_KEY = "sk-0123456789abcdefECHO"
+
+
+def leaked(text: str) -> list[str]:
+    """Return the pieces of ECHOED_KEY (8 characters or more) found in `text`."""
+    pieces = {ECHOED_KEY[i : i + 8] for i in range(len(ECHOED_KEY) - 7)}
+    return sorted(piece for piece in pieces if piece in text)
+
+
+def echo(**where: Any) -> Fault:
+    """An error whose message echoes the key after 140 characters (the record cuts it at 160)."""
+    message = "x" * 140 + f" key={ECHOED_KEY}"
+    return Fault("error", code="InvalidParameter", message=message, **where)
+
+
+async def test_a_key_echoed_by_the_service_is_in_no_record_and_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second response of each format probe is refused with a message that holds the key."""
+    fault = echo(at="before_audio", response=1)
+    scenario = Scenario(api_keys=frozenset({ECHOED_KEY}), faults=[fault])
+    async with Emulator(scenario) as service:
+        result = await live_check(
+            service, tmp_path, monkeypatch, "--model", SNAPSHOT, key=ECHOED_KEY
+        )
+
+    assert result.status == 1  # the format probes differ
+    assert fault.fired > 0
+    output = capsys.readouterr()
+    record = json.dumps(result.record)
+    assert leaked(record) == leaked(result.markdown) == []
+    assert "[API key]" in record  # where the message held it
+    assert leaked(output.out) == leaked(output.err) == []
+
+
+async def test_a_key_echoed_in_a_failed_timing_run_is_not_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = Scenario(api_keys=frozenset({ECHOED_KEY}), faults=[echo(at="after_update")])
+    monkeypatch.setenv("DASHSCOPE_API_KEY", ECHOED_KEY)
+    async with Emulator(scenario) as service:
+        status = await run(["--endpoint", service.url, "--idle-wait", "0", "--model", SNAPSHOT])
+
+    assert status == 2
+    output = capsys.readouterr()
+    assert "failed a timing run" in output.err
+    assert leaked(output.out) == leaked(output.err) == []
 
 
 async def test_without_a_key_it_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:

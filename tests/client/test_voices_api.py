@@ -21,14 +21,18 @@ from custom_components.qwen_tts_realtime.realtime import (
     VoiceNotFoundError,
     VoicesClient,
     VoiceStorageFullError,
-    voices_api,
+    voices as voices_module,
 )
 from custom_components.qwen_tts_realtime.realtime.endpoints import customization_url
 from custom_components.qwen_tts_realtime.realtime.errors import (
     VoiceApiResponseError,
     VoiceServiceError,
 )
-from qwen_tts_emulator import Emulator
+from custom_components.qwen_tts_realtime.realtime.timing import (
+    MAX_LISTED_VOICES,
+    MAX_VOICE_ID_CHARS,
+)
+from qwen_tts_emulator import CUSTOMIZATION_PATH, CannedReply, Emulator, Scenario
 from tests.recordings import recording
 
 from .common import KEY
@@ -84,7 +88,7 @@ async def test_design_returns_the_voice_and_its_preview(
     assert designed.voice.name == "narrator"
     assert designed.voice.target_model == VD_MODEL
     assert designed.voice.voice_id in emulator.voices.voices
-    assert (designed.preview.sample_rate, designed.preview.response_format) == (24000, "wav")
+    assert designed.preview.response_format == "wav"
     with wave.open(io.BytesIO(designed.preview.data)) as wav:
         assert wav.getframerate() == 24000
 
@@ -110,7 +114,7 @@ async def test_clone_reports_the_degraded_mode(voices: VoicesClient, emulator: E
 async def test_list_pages_through_every_voice_of_a_kind(
     voices: VoicesClient, emulator: Emulator
 ) -> None:
-    ids = {emulator.voices.add(f"v{n}", "vd") for n in range(voices_api.LIST_PAGE_SIZE + 5)}
+    ids = {emulator.voices.add(f"v{n}", "vd") for n in range(voices_module.LIST_PAGE_SIZE + 5)}
     clone_id = emulator.voices.add("clone", "vc")
 
     designed = await voices.list_voices("design")
@@ -130,9 +134,9 @@ async def test_delete_removes_the_voice(voices: VoicesClient, emulator: Emulator
     assert emulator.voices.deleted == [voice]
 
 
-async def test_query_of_a_missing_voice_is_voice_not_found(voices: VoicesClient) -> None:
+async def test_deleting_a_missing_voice_is_voice_not_found(voices: VoicesClient) -> None:
     with pytest.raises(VoiceNotFoundError):
-        await voices.query("qwen-tts-vd-nobody-voice-20260101000000000-abcd")
+        await voices.delete("qwen-tts-vd-nobody-voice-20260101000000000-abcd")
 
 
 @pytest.mark.parametrize(
@@ -201,10 +205,148 @@ async def test_a_slow_create_times_out_and_is_not_retried(
 async def test_an_oversized_answer_is_refused(
     voices: VoicesClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(voices_api, "MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(voices_module, "MAX_RESPONSE_BYTES", 1000)
 
     with pytest.raises(VoiceApiResponseError):
         await design(voices)
+
+
+async def test_an_answer_declared_larger_than_the_bound_is_refused_before_reading_it(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    declared = voices_module.MAX_RESPONSE_BYTES + 1
+    emulator.voices.replies.append(CannedReply(body=b"{}", content_length=declared))
+
+    with pytest.raises(VoiceApiResponseError):
+        await voices.list_voices("design")
+
+
+async def test_an_undeclared_answer_is_read_only_to_its_bound(
+    voices: VoicesClient, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voices_module, "MAX_RESPONSE_BYTES", 1000)
+    emulator.voices.replies.append(CannedReply(body=b" " * 100_000, chunked=True))
+
+    with pytest.raises(VoiceApiResponseError):
+        await voices.list_voices("design")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(200, VoiceApiResponseError), (500, VoiceServiceError)],
+    ids=["ok", "server-error"],
+)
+async def test_a_deeply_nested_answer_is_a_typed_error(
+    voices: VoicesClient, emulator: Emulator, status: int, error: type[RealtimeError]
+) -> None:
+    emulator.voices.replies.append(CannedReply(status, b"[" * 300_000))
+
+    with pytest.raises(error):
+        await voices.list_voices("design")
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_an_error_and_is_not_followed(
+    voices: VoicesClient, emulator: Emulator, status: int
+) -> None:
+    async with Emulator(Scenario()) as elsewhere:
+        location = f"http://{elsewhere.host}:{elsewhere.port}{CUSTOMIZATION_PATH}"
+        emulator.voices.replies.append(CannedReply.redirect(location, status))
+
+        with pytest.raises(VoiceApiResponseError):
+            await design(voices)
+
+    assert elsewhere.voices.requests == []
+
+
+HOSTILE_IDS = [
+    "qwen-tts-vc-<img src=x onerror=alert(1)>",
+    "qwen-tts-vc-[grandma](https://example.com)",
+    "qwen-tts-vc-grandma\nvoice",
+    "qwen-tts-vc-grandma voice",
+    "qwen-tts-vc-" + "a" * 100_000,
+    "qwen-tts-vc-" + "a" * (MAX_VOICE_ID_CHARS - len("qwen-tts-vc-") + 1),
+    "qwen-tts-vc-",
+]
+HOSTILE_ID_NAMES = ["img", "markdown-link", "newline", "space", "100-kB", "one-too-long", "empty"]
+
+
+@pytest.mark.parametrize("voice_id", HOSTILE_IDS, ids=HOSTILE_ID_NAMES)
+async def test_a_created_id_outside_the_vendors_alphabet_is_refused(
+    voices: VoicesClient, emulator: Emulator, voice_id: str
+) -> None:
+    output = {"voice": voice_id, "target_model": VC_MODEL}
+    emulator.voices.replies.append(CannedReply.json({"output": output}))
+
+    with pytest.raises(VoiceApiResponseError):
+        await voices.clone("grandma", recording(12), "audio/wav")
+
+
+def test_the_longest_id_the_vendor_makes_is_well_within_the_bound() -> None:
+    longest = "qwen-tts-vc-" + "n" * 16 + "-voice-20260115101112123-abcd"
+    assert len(longest) <= MAX_VOICE_ID_CHARS
+
+
+async def test_listed_voices_with_ids_outside_the_vendors_alphabet_are_left_out(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    good = emulator.voices.add("grandma", "vc")
+    for voice_id in HOSTILE_IDS:
+        emulator.voices.add("hostile", "vc", voice_id=voice_id)
+
+    assert [v.voice_id for v in await voices.list_voices("clone")] == [good]
+
+
+async def test_a_created_voice_for_another_model_is_refused(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    output = {"voice": "qwen-tts-vc-grandma-voice-20260115101112123-abcd", "target_model": VD_MODEL}
+    emulator.voices.replies.append(CannedReply.json({"output": output}))
+
+    with pytest.raises(VoiceApiResponseError):
+        await voices.clone("grandma", recording(12), "audio/wav")
+
+
+async def test_a_list_offers_only_voices_made_for_a_model_of_its_kind(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    good = emulator.voices.add("narrator", "vd")
+    older = emulator.voices.add("older", "vd", "qwen3-tts-vd-realtime-2025-12-16")
+    emulator.voices.add("clone_model", "vd", VC_MODEL)
+    emulator.voices.add("system_model", "vd", "qwen3-tts-flash-realtime")
+    emulator.voices.add("markup", "vd", "qwen3-tts-vd-<b>")
+
+    listed = {v.voice_id: v.target_model for v in await voices.list_voices("design")}
+
+    assert listed == {good: VD_MODEL, older: "qwen3-tts-vd-realtime-2025-12-16"}
+
+
+async def test_a_listed_language_outside_the_catalogue_is_dropped(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    known = emulator.voices.add("known", "vc")
+    emulator.voices.voices[known].language = "en"
+    odd = emulator.voices.add("odd", "vc")
+    emulator.voices.voices[odd].language = "<b>en</b>"
+
+    listed = {v.voice_id: v.language for v in await voices.list_voices("clone")}
+
+    assert listed == {known: "en", odd: None}
+
+
+async def test_a_list_paging_longer_than_asked_keeps_at_most_the_bound(
+    voices: VoicesClient, emulator: Emulator
+) -> None:
+    for n in range(12_000):
+        emulator.voices.add(f"v{n}", "vd")
+    emulator.voices.page_size = 1_200  # ten pages of 1,200 whatever is asked
+
+    listed = await voices.list_voices("design")
+
+    asked = [r.body["input"]["page_size"] for r in emulator.voices.actions("list")]
+    assert asked == [voices_module.LIST_PAGE_SIZE] * len(asked)
+    assert len(asked) * voices_module.LIST_PAGE_SIZE <= MAX_LISTED_VOICES
+    assert len(listed) == len({v.voice_id for v in listed}) == MAX_LISTED_VOICES
 
 
 async def test_an_unreachable_service_is_connect_error(http: aiohttp.ClientSession) -> None:

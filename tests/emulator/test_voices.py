@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+from pathlib import Path
 import re
+import tracemalloc
 from typing import Any
 import wave
 
 import aiohttp
 import pytest
 
-from qwen_tts_emulator import CUSTOMIZATION_PATH, Emulator, Scenario
+from qwen_tts_emulator import CUSTOMIZATION_PATH, CannedReply, Emulator, Scenario
+from tests.mpeg import needs_ffmpeg
 from tests.recordings import recording
 
 from .helpers import CLOSED, KEY, Client, connect
@@ -33,11 +37,16 @@ async def call(
     emu: Emulator, model: str, payload: dict[str, Any], key: str = KEY, **extra: Any
 ) -> tuple[int, dict[str, Any]]:
     """POST one request to the customisation API; return the status and the JSON answer."""
+    return await post(emu, {"model": model, "input": payload, **extra}, key)
+
+
+async def post(emu: Emulator, body: Any, key: str = KEY) -> tuple[int, dict[str, Any]]:
+    """POST `body` (JSON, or bytes as they are); return the status and the JSON answer."""
     url = f"http://{emu.host}:{emu.port}{CUSTOMIZATION_PATH}"
-    body = {"model": model, "input": payload, **extra}
+    content = {"data": body} if isinstance(body, bytes) else {"json": body}
     async with (
         aiohttp.ClientSession() as session,
-        session.post(url, json=body, headers={"Authorization": f"Bearer {key}"}) as response,
+        session.post(url, headers={"Authorization": f"Bearer {key}"}, **content) as response,
     ):
         return response.status, await response.json()
 
@@ -125,6 +134,62 @@ async def test_clone_refuses_bad_audio(audio: bytes, mime: str, code: str) -> No
 
     assert (status, answer["code"]) == (400, code)
     assert emu.voices.voices == {}
+
+
+@needs_ffmpeg
+async def test_a_long_recording_is_refused_without_decoding_all_of_it(tmp_path: Path) -> None:
+    """31 minutes of silent MP3 (7.4 MB) is refused after decoding at most a second past 60 s."""
+    ten_seconds = tmp_path / "silence.mp3"
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=24000:cl=mono",
+        "-t", "10", "-c:a", "libmp3lame", "-b:a", "32k", "-write_xing", "0", str(ten_seconds),
+    )  # fmt: skip
+    assert await process.wait() == 0
+    long_mp3 = ten_seconds.read_bytes() * 186  # MP3 streams join end to end: 31 minutes
+    request = {
+        "model": "qwen-voice-enrollment",
+        "input": clone(long_mp3, "audio/mpeg"),
+    }
+    async with Emulator(Scenario()) as emu:
+        tracemalloc.start()
+        try:
+            status, answer = await post(emu, request)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert (status, answer["code"]) == (400, "Audio.DurationLimitError")
+    # The request is ~10 MB of base64 and is held a few times over; decoded whole, the
+    # recording alone would be 89 MB of PCM, copied twice more.
+    assert peak < 64 * 1024 * 1024
+
+
+async def test_a_deeply_nested_request_is_a_bad_request() -> None:
+    nested = b'{"model": "qwen-voice-design", "input": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    async with Emulator(Scenario()) as emu:
+        status, answer = await post(emu, nested)
+
+    assert (status, answer["code"]) == (400, "InvalidParameter")
+
+
+async def test_a_page_size_of_its_own_overrides_the_asked_one() -> None:
+    async with Emulator(Scenario()) as emu:
+        for n in range(30):
+            emu.voices.add(f"v{n}", "vd")
+        emu.voices.page_size = 25
+        _, answer = await call(emu, "qwen-voice-design", {"action": "list", "page_size": 10})
+
+    assert len(answer["output"]["voice_list"]) == 25
+
+
+async def test_a_canned_reply_answers_the_next_request_as_it_is() -> None:
+    async with Emulator(Scenario()) as emu:
+        emu.voices.replies.append(CannedReply.json({"output": {"voice": "odd"}}, status=201))
+        first = await call(emu, "qwen-voice-design", {"action": "list"})
+        second, _ = await call(emu, "qwen-voice-design", {"action": "list"})
+
+    assert first == (201, {"output": {"voice": "odd"}})
+    assert second == 200
 
 
 async def test_storage_limit_refuses_a_new_voice() -> None:

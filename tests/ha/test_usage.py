@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator, Callable
 import json
+import logging
 from typing import Any
 
+from homeassistant.components import tts
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, Platform
 from homeassistant.core import HomeAssistant
@@ -19,10 +23,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
+from custom_components.qwen_tts_realtime.realtime.timing import MAX_USAGE_COUNT
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
 from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import speak_on_player, stream_audio, utterances
+from .helpers import ENTITY_ID, eventually, speak_on_player, stream_audio, utterances
 from .test_assist_streaming import DELTAS, run_streaming_pipeline
 
 PRICE = 0.13  # what a user types; the integration knows no price of its own
@@ -59,6 +64,12 @@ def stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, An
     """Return what is on disk for the entry's usage (what a crash would leave)."""
     data: dict[str, Any] = hass_storage[f"{DOMAIN}.usage.{entry.entry_id}"]["data"]
     return data
+
+
+def store_usage(hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any) -> None:
+    """Put `data` on disk as the entry's usage counts, before it is set up."""
+    key = f"{DOMAIN}.usage.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": data}
 
 
 def billed(emulator: Emulator) -> int:
@@ -201,16 +212,15 @@ async def test_a_restart_starts_from_the_stored_totals(
 ) -> None:
     entry = make_entry(emulator)
     (subentry_id,) = entry.subentries
-    hass_storage[f"{DOMAIN}.usage.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.usage.{entry.entry_id}",
-        "data": {
+    store_usage(
+        hass_storage,
+        entry,
+        {
             "total": {"characters": 1000, "utterances": 20, "estimated_utterances": 0},
             "cost": 0.0,
             "profiles": {subentry_id: {"characters": 600, "utterances": 12}},
         },
-    }
+    )
     await setup_entry(hass, entry)
 
     assert profile_characters(hass, entry) == 600
@@ -218,6 +228,163 @@ async def test_a_restart_starts_from_the_stored_totals(
     await stream_audio(hass, "Hello.")
     assert profile_characters(hass, entry) == 606
     assert entry_characters(hass, entry) == 1006
+
+
+class HeldUtterance:
+    """A streamed utterance whose first sentence is spoken and whose text ends on `finish()`."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self._more = asyncio.Event()
+        stream = tts.async_create_stream(hass, ENTITY_ID, options={})
+        stream.async_set_message_stream(self._text())
+        self._audio = asyncio.create_task(self._collect(stream))
+
+    async def _text(self) -> AsyncGenerator[str]:
+        yield "Hello there. "
+        await self._more.wait()
+        yield "Goodbye."
+
+    @staticmethod
+    async def _collect(stream: tts.ResultStream) -> bytes:
+        return b"".join([chunk async for chunk in stream.async_stream_result()])
+
+    async def finish(self) -> bytes:
+        """Send the rest of the text; return the whole audio, or raise what the stream raised."""
+        self._more.set()
+        return await self._audio
+
+
+async def first_sentence_spoken(emulator: Emulator) -> None:
+    await eventually(lambda: any(r.usage_characters for r in utterances(emulator)))
+
+
+async def test_an_utterance_spanning_a_reload_completes_and_is_counted(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    utterance = HeldUtterance(hass)
+    await first_sentence_spoken(emulator)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    audio = await utterance.finish()
+
+    (record,) = utterances(emulator)
+    assert audio.endswith(record.pcm)  # every sample, after the WAV header
+    assert record.usage_characters == len("Hello there.") + len("Goodbye.")
+    assert entry_characters(hass, entry) == record.usage_characters
+    assert profile_characters(hass, entry) == record.usage_characters
+
+
+async def test_an_utterance_ending_while_its_entry_is_unloaded_ends_cleanly(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    entry: MockConfigEntry,
+) -> None:
+    """The reload cannot set the entry up again (the service refuses): the utterance is not cut."""
+    utterance = HeldUtterance(hass)
+    await first_sentence_spoken(emulator)
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), handshake_status=503)
+
+    assert not await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    audio = await utterance.finish()
+
+    (record,) = utterances(emulator)
+    assert audio.endswith(record.pcm)
+    assert record.closed_at is not None
+    await hass.async_block_till_done()
+    assert stored(hass_storage, entry)["total"]["utterances"] == 0  # nothing left to count it in
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        lambda _: [1, 2, 3],
+        lambda _: "counts",
+        lambda _: 42,
+        lambda _: {"total": [], "cost": "free", "profiles": "all"},
+        lambda profile: {
+            "total": {"characters": "many", "utterances": -1, "estimated_utterances": True},
+            "profiles": {profile: 7},
+        },
+        lambda profile: {
+            "total": {"characters": 10**20},
+            "cost": 10**400,
+            "profiles": {profile: {"characters": 1.5}},
+        },
+    ],
+    ids=["list", "string", "number", "wrong-types", "wrong-counts", "out-of-range"],
+)
+async def test_unreadable_stored_counts_start_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+    unreadable: Callable[[str], Any],
+) -> None:
+    entry = make_entry(emulator, options={"price_per_10k_characters": PRICE})
+    (subentry_id,) = entry.subentries
+    store_usage(hass_storage, entry, unreadable(subentry_id))
+
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry_characters(hass, entry), profile_characters(hass, entry)) == (0, 0)
+    assert value(hass, cost_id(entry)) == 0
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "usage" in r.message]
+    assert len(warnings) == 1
+    await stream_audio(hass, "Hello.")
+    await hass.async_block_till_done()
+    assert stored(hass_storage, entry)["total"]["characters"] == len("Hello.")
+    assert stored(hass_storage, entry)["profiles"][subentry_id]["characters"] == len("Hello.")
+
+
+@pytest.mark.parametrize("reported", [10**12, 10**20, 10**400], ids=["1e12", "1e20", "1e400"])
+async def test_a_report_beyond_the_text_counts_at_most_twice_its_characters(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+    emulator: Emulator,
+    reported: int,
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), reported_characters=reported)
+    entry = make_entry(emulator, options={"price_per_10k_characters": PRICE})
+    await setup_entry(hass, entry)
+
+    audio = await stream_audio(hass, "Hello.")
+
+    assert len(audio) > 44  # the utterance succeeded, with its audio
+    assert entry_characters(hass, entry) == profile_characters(hass, entry) == 2 * len("Hello.")
+    assert value(hass, cost_id(entry)) == pytest.approx(2 * len("Hello.") * PRICE / 10_000)
+    usage = await usage_diagnostics(hass, hass_client, entry)
+    assert usage["misreported_utterances"] == 1
+    await hass.async_block_till_done()
+    assert stored(hass_storage, entry)["total"]["characters"] == 2 * len("Hello.")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_totals_stop_at_the_largest_count_a_state_holds_exactly(
+    hass: HomeAssistant, hass_storage: dict[str, Any], emulator: Emulator
+) -> None:
+    entry = make_entry(emulator, options={"price_per_10k_characters": PRICE})
+    (subentry_id,) = entry.subentries
+    near = {"characters": MAX_USAGE_COUNT - 1, "utterances": MAX_USAGE_COUNT}
+    store_usage(
+        hass_storage,
+        entry,
+        {"total": near, "cost": float(MAX_USAGE_COUNT), "profiles": {subentry_id: near}},
+    )
+    await setup_entry(hass, entry)
+
+    await stream_audio(hass, "Hello.")
+    await hass.async_block_till_done()
+
+    assert entry_characters(hass, entry) == profile_characters(hass, entry) == MAX_USAGE_COUNT
+    assert value(hass, cost_id(entry)) == pytest.approx(MAX_USAGE_COUNT)
+    assert stored(hass_storage, entry)["cost"] == MAX_USAGE_COUNT
+    total = stored(hass_storage, entry)["total"]
+    assert (total["characters"], total["utterances"]) == (MAX_USAGE_COUNT, MAX_USAGE_COUNT)
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_no_cost_sensor_without_a_price(

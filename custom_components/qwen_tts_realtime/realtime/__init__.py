@@ -25,14 +25,6 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .custom_voices import (
-    ClonedVoice,
-    CustomVoice,
-    DesignedVoice,
-    VoiceKind,
-    kind_of_model,
-    kind_of_voice,
-)
 from .endpoints import Region, endpoint_for, other_region, vendor_region
 from .errors import (
     AccountError,
@@ -69,13 +61,19 @@ from .session_config import (
     is_number,
 )
 from .text import billed_characters, clean_text
-from .timing import SPARE_IDLE_TIMEOUT
-from .voices_api import (
+from .timing import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT, SPARE_IDLE_TIMEOUT
+from .voices import (
     MAX_AUDIO_REQUEST_BYTES,
     MAX_DESCRIPTION_CHARS,
     MAX_PREVIEW_TEXT_CHARS,
     NAME_PATTERN,
+    ClonedVoice,
+    CustomVoice,
+    DesignedVoice,
+    VoiceKind,
     VoicesClient,
+    kind_of_model,
+    kind_of_voice,
 )
 
 __all__ = [
@@ -87,9 +85,11 @@ __all__ = [
     "DEFAULT_VOICE",
     "DEFAULT_VOLUME",
     "MAX_AUDIO_REQUEST_BYTES",
+    "MAX_BILLED_PER_CHARACTER",
     "MAX_DESCRIPTION_CHARS",
     "MAX_INSTRUCTIONS_CHARS",
     "MAX_PREVIEW_TEXT_CHARS",
+    "MAX_USAGE_COUNT",
     "NAME_PATTERN",
     "SELECTABLE_MODELS",
     "SPARE_IDLE_TIMEOUT",

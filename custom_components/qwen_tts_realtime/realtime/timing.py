@@ -191,3 +191,17 @@ class AudioMeter:
 # round trips across the planet take about a second; a region slower than this is no candidate.
 PROBES_AT_ONCE: Final = 4
 PROBE_TIMEOUT: Final = 5.0
+
+# --- What the service reports of usage, and what the customisation API lists --------------------
+# Characters one utterance is counted, relative to its text by the vendor's rule (which is what
+# the service bills): twice that leaves room for a count this client does not know; a report
+# beyond it is a misreport, counted at this bound instead (and shown in diagnostics).
+MAX_BILLED_PER_CHARACTER: Final = 2
+# Every usage count kept (characters, utterances) and the cost stay at most this: the largest
+# integer a float holds exactly, so JSON, Home Assistant's states and the frontend hold it as is.
+MAX_USAGE_COUNT: Final = 2**53 - 1
+# The longest voice id (or model name) taken from the customisation API: the vendor's ids are at
+# most 57 characters ("qwen-tts-vc-", a name of up to 16, "-voice-", 17 digits, "-", 4 hex).
+MAX_VOICE_ID_CHARS: Final = 128
+# Custom voices kept from one listing, whatever the service pages: an account holds at most 1000.
+MAX_LISTED_VOICES: Final = 1000
