@@ -105,3 +105,10 @@ class AudioMeter:
         if self.received > budget * self._budget_bytes_per_second:
             raise AudioLimitError(budget)
         return size * self._seconds_per_byte
+
+
+# Text the formatting filter (speakable.py) may hold back from a streamed answer while it decides
+# whether a marker is markup. The markup it waits for is short (a list marker, `https://`, a
+# citation, an HTML tag, a table's separator row); whatever is still undecided after this many
+# characters is decided from them, so a stray marker never stalls speech for long.
+MAX_HELD_CHARS: Final = 64
