@@ -8,7 +8,14 @@ from typing import Any
 from homeassistant.const import CONF_LANGUAGE, CONF_NAME
 from homeassistant.data_entry_flow import FlowHandler, FlowResult
 
-from .const import CONF_INSTRUCTIONS, CONF_MODEL, CONF_SAMPLE_RATE, CONF_VOICE, CONF_VOLUME
+from .const import (
+    CONF_CLEAN_FORMATTING,
+    CONF_INSTRUCTIONS,
+    CONF_MODEL,
+    CONF_SAMPLE_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+)
 from .flow_schemas import model_schema, voice_schema
 from .form_error import FormError
 from .profile import PROSODY_OPTIONS
@@ -31,6 +38,8 @@ def carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, Any
         kept[CONF_SAMPLE_RATE] = defaults[CONF_SAMPLE_RATE]
     if model.instructions and defaults.get(CONF_INSTRUCTIONS):
         kept[CONF_INSTRUCTIONS] = defaults[CONF_INSTRUCTIONS]
+    if CONF_CLEAN_FORMATTING in defaults:
+        kept[CONF_CLEAN_FORMATTING] = defaults[CONF_CLEAN_FORMATTING]
     return kept
 
 

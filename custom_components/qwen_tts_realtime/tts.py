@@ -22,7 +22,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .devices import profile_device
 from .errors import raise_no_audio, translate_error
-from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, utterance_config
+from .profile import (
+    CALL_OPTIONS,
+    PREFERRED_OPTIONS,
+    cleans_formatting,
+    default_options,
+    utterance_config,
+)
 from .realtime import (
     AccountError,
     AuthenticationError,
@@ -35,6 +41,7 @@ from .realtime import (
     voices_for,
     wav_bytes,
 )
+from .realtime.speakable import speakable, speakable_chunks
 from .realtime.wav import wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry
@@ -132,12 +139,18 @@ class QwenTTSEntity(TextToSpeechEntity):
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
-        """Stream text in as it arrives and audio out as soon as the first of it comes back."""
+        """Stream text in as it arrives and audio out as soon as the first of it comes back.
+
+        Unless the profile says not, the text's formatting is cleaned up on its way in.
+        """
         config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
+        text = request.message_gen
+        if cleans_formatting(request.options):
+            text = speakable_chunks(text)
         try:
             audio = self._entry.runtime_data.client.stream(
-                config, usage.follow(request.message_gen), on_usage=usage.on_usage
+                config, usage.follow(text), on_usage=usage.on_usage
             )
         except RealtimeError as err:
             raise self._failed(err, config) from None
@@ -148,9 +161,11 @@ class QwenTTSEntity(TextToSpeechEntity):
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
-        """Synthesize a whole message in one commit and return a complete WAV."""
+        """Synthesize a whole message (cleaned up likewise) in one commit; return a complete WAV."""
         config = utterance_config(self._model, language, options, encoded=False)
         usage = UtteranceUsage()
+        if cleans_formatting(options):
+            message = speakable(message)
         usage.add_text(message)
         try:
             audio = self._entry.runtime_data.client.synthesize(
