@@ -4,16 +4,19 @@ Language models write markdown, links and emoji; read aloud, they become symbols
 and billed characters. This module alone decides what of an answer is spoken:
 
 - Emphasis (`**`, `*`, `__`, `_`, `~~`), inline code's backticks, `[` and `]`, HTML tags: dropped,
-  their words kept. A `*` between two ASCII letters or digits (`2*3`) or between spaces stays, as
-  does a single `~` (`~20 min`); an `_` inside a word (`kitchen_lights`) becomes a space.
+  their words kept (a tag this module does not know, such as SSML's `<speak>`, stays). A `*`
+  between two ASCII letters or digits (`2*3`) or between spaces stays, as does a single `~`
+  (`~20 min`); an `_` inside a word (`kitchen_lights`) becomes a space.
 - Headings, bullets, task boxes (`[ ]`, `[x]`) and quote markers: dropped. A numbered item keeps
   its number (`1.`; `1)` and a keycap `1️⃣` become `1.`), so that a step can be referred to.
-- Tables: the separator row is dropped and each row is read as its cells, separated by commas.
+- Tables: the separator row is dropped and each row is read as its cells, separated by commas
+  (any `|` between words becomes one).
 - A heading, list item, table row, or a line led by an emoji or emphasis, ends as a sentence: a
   period (`。` after Chinese) is added when it ends without punctuation, for the pause.
 - Fenced code blocks (```` ``` ```` or `~~~`) are dropped whole: code and configuration read aloud
   help no listener, and the words around a block say what it is. Horizontal rules are dropped.
-- Links `[text](url)`: their text. Images `![alt](url)` and citations `[1]`, `[^1]`: dropped.
+- Links `[text](url)`: their text. Images `![alt](url)`, citations `[1]`, `[^1]` and a line that
+  defines one (`[1]: https://…`): dropped.
 - Bare web addresses (`https://…`, `www.…`): the site's name (`example.com`), without the path.
 - A reasoning model's `<think>…</think>`: dropped with what is inside.
 - Emoji and pictographs, with their ZWJ sequences, skin tones, variation selectors, flags and tag
@@ -21,7 +24,8 @@ and billed characters. This module alone decides what of an answer is spoken:
 - Backslash escapes (`\\*`): the escaped character, as is.
 
 Everything else passes unchanged: words, numbers, decimals, times, units, apostrophes, hyphens,
-Chinese and full-width punctuation, line breaks. Text without markup comes out as it went in.
+Chinese and full-width punctuation, line breaks. Text without markup comes out as it went in;
+where an emoji was dropped between words, one space is left.
 
 Streamed text goes on as soon as it is decided: plain text at once. A character that may start
 markup (a `*`, a line's first `-` or digits, a `<`, a word starting like `https://`) is held until
@@ -56,8 +60,7 @@ _PICTOGRAPHS: Final = (
     (0x1F23C, 0x1F23F), (0x1F249, 0x1F3FA), (0x1F400, 0x1F53D), (0x1F546, 0x1F64F),
     (0x1F680, 0x1F6FF), (0x1F774, 0x1F77F), (0x1F7D5, 0x1F7FF), (0x1F80C, 0x1F80F),
     (0x1F848, 0x1F84F), (0x1F85A, 0x1F85F), (0x1F888, 0x1F88F), (0x1F8AE, 0x1F8FF),
-    (0x1F90C, 0x1F93A), (0x1F93C, 0x1F945), (0x1F947, 0x1F9FF), (0x1FA00, 0x1FAFF),
-    (0x1FC00, 0x1FFFD),
+    (0x1F90C, 0x1F93A), (0x1F93C, 0x1F945), (0x1F947, 0x1FAFF), (0x1FC00, 0x1FFFD),
     # Check and cross marks outside the set, used like emoji.
     (0x2713, 0x2713), (0x2717, 0x2718),
 )  # fmt: skip
