@@ -10,7 +10,7 @@ import platform
 import subprocess
 from typing import Any
 
-from . import after_idle, concurrency, forward, ha_path, memory, ttfa
+from . import after_idle, concurrency, forward, ha_path, memory, speakable, ttfa
 from .common import UTTERANCE, Settings, median, ms
 from .table import table
 
@@ -96,6 +96,16 @@ def targets(s: Settings, r: dict[str, Any]) -> list[str]:
             verdict(last <= max(2 * first, first + 2**20)),
         ),
         (
+            "cleaning up formatting ≤ 10 µs per delta (p95)",
+            f"{speakable.slowest_delta(r['speakable']):.1f} µs",
+            verdict(speakable.slowest_delta(r["speakable"]) <= 10),
+        ),
+        (
+            "cleaning up formatting adds ≤ 5 ms to TTFA (median)",
+            f"{ms(speakable.ttfa_added(r['speakable']))} ms",
+            verdict(speakable.ttfa_added(r["speakable"]) <= 0.005),
+        ),
+        (
             f"{s.concurrency} concurrent utterances without errors",
             f"{len(c['ours']['errors'])} errors",
             verdict(not c["ours"]["errors"] and len(c["ours"]["ttfa"]) == s.concurrency),
@@ -130,6 +140,12 @@ def reading(s: Settings, r: dict[str, Any]) -> list[str]:
             "rows: a bitrate was asked), ffmpeg's start-up and encoder delay come on top."
         )
     bullets.append(
+        f"Cleaning up formatting costs about a microsecond per delta and nothing in time to "
+        f"first audio; it saved {100 * speakable.saved(r['speakable']):.0f}% of the billed "
+        "characters of the corpus (all of them markup, web addresses and emoji: every word is "
+        "still spoken)."
+    )
+    bullets.append(
         "Memory: the traced peak stays the same from 10 to 30 minutes of audio (audio is "
         "never accumulated; text already sent is dropped once no retry is possible); RSS growth "
         "is within sampling noise."
@@ -150,6 +166,7 @@ def report(s: Settings, r: dict[str, Any], arguments: str, seconds: float) -> st
         *forward.section(s, r["forward"]),
         *ha_path.section(r.get("ha")),
         *after_idle.section(r.get("after_idle")),
+        *speakable.section(s, r["speakable"]),
         *memory.section(r["memory"]),
         *concurrency.section(s, r["concurrency"]),
         *targets(s, r),

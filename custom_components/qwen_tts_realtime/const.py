@@ -22,6 +22,9 @@ CONF_VOLUME: Final = "volume"
 CONF_PITCH_RATE: Final = "pitch_rate"
 CONF_SAMPLE_RATE: Final = "sample_rate"
 CONF_INSTRUCTIONS: Final = "instructions"
+# Whether an answer's markdown, links and emoji are cleaned up before it is spoken.
+CONF_CLEAN_FORMATTING: Final = "clean_formatting"
+DEFAULT_CLEAN_FORMATTING: Final = True
 # Entry options.
 CONF_PRICE: Final = "price_per_10k_characters"
 CONF_KEEP_WARM: Final = "keep_warm"

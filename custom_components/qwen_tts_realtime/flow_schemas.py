@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     FileSelector,
     FileSelectorConfig,
     LanguageSelector,
@@ -29,6 +30,7 @@ else:
     import voluptuous as vol
 
 from .const import (
+    CONF_CLEAN_FORMATTING,
     CONF_ENDPOINT,
     CONF_INSTRUCTIONS,
     CONF_KEEP_WARM,
@@ -40,6 +42,7 @@ from .const import (
     CONF_SPEECH_RATE,
     CONF_VOICE,
     CONF_VOLUME,
+    DEFAULT_CLEAN_FORMATTING,
     DEFAULT_KEEP_WARM,
     DEFAULT_PROFILE_NAME,
     KeepWarm,
@@ -174,6 +177,8 @@ def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) ->
                 CONF_INSTRUCTIONS, description={"suggested_value": defaults.get(CONF_INSTRUCTIONS)}
             )
         ] = TextSelector(TextSelectorConfig(multiline=True))
+    clean = defaults.get(CONF_CLEAN_FORMATTING, DEFAULT_CLEAN_FORMATTING)
+    fields[vol.Required(CONF_CLEAN_FORMATTING, default=clean)] = BooleanSelector()
     return vol.Schema(fields)
 
 

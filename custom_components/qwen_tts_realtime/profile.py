@@ -15,6 +15,7 @@ from homeassistant.components.tts import (
 )
 
 from .const import (
+    CONF_CLEAN_FORMATTING,
     CONF_INSTRUCTIONS,
     CONF_MODEL,
     CONF_PITCH_RATE,
@@ -22,6 +23,7 @@ from .const import (
     CONF_SPEECH_RATE,
     CONF_VOICE,
     CONF_VOLUME,
+    DEFAULT_CLEAN_FORMATTING,
 )
 from .realtime import DEFAULT_SAMPLE_RATE, Format, ModelInfo, SessionConfig, language_type
 
@@ -50,12 +52,18 @@ def default_options(model: ModelInfo, profile: Mapping[str, Any]) -> dict[str, A
         CONF_MODEL: model.name,
         ATTR_VOICE: profile[CONF_VOICE],
         CONF_SAMPLE_RATE: profile.get(CONF_SAMPLE_RATE, DEFAULT_SAMPLE_RATE),
+        CONF_CLEAN_FORMATTING: cleans_formatting(profile),
     }
     if model.prosody:
         options.update({key: profile[key] for key in PROSODY_OPTIONS if key in profile})
     if model.instructions and profile.get(CONF_INSTRUCTIONS):
         options[CONF_INSTRUCTIONS] = profile[CONF_INSTRUCTIONS]
     return options
+
+
+def cleans_formatting(options: Mapping[str, Any]) -> bool:
+    """Return whether text is cleaned up before it is spoken (a profile without the key: yes)."""
+    return bool(options.get(CONF_CLEAN_FORMATTING, DEFAULT_CLEAN_FORMATTING))
 
 
 def utterance_config(

@@ -32,6 +32,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import SelectOptionDict
 
 from .const import (
+    CONF_CLEAN_FORMATTING,
     CONF_ENDPOINT,
     CONF_INSTRUCTIONS,
     CONF_MODEL,
@@ -531,6 +532,8 @@ def carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, Any
         kept[CONF_SAMPLE_RATE] = defaults[CONF_SAMPLE_RATE]
     if model.instructions and defaults.get(CONF_INSTRUCTIONS):
         kept[CONF_INSTRUCTIONS] = defaults[CONF_INSTRUCTIONS]
+    if CONF_CLEAN_FORMATTING in defaults:
+        kept[CONF_CLEAN_FORMATTING] = defaults[CONF_CLEAN_FORMATTING]
     return kept
 
 

@@ -22,7 +22,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .devices import profile_device
 from .errors import raise_no_audio, translate_error
-from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, utterance_config
+from .profile import (
+    CALL_OPTIONS,
+    PREFERRED_OPTIONS,
+    cleans_formatting,
+    default_options,
+    utterance_config,
+)
 from .realtime import (
     AccountError,
     AuthenticationError,
@@ -32,6 +38,8 @@ from .realtime import (
     VoiceInfo,
     kind_of_model,
     model_info,
+    speakable_chunks,
+    speakable_text,
     voices_for,
     wav_bytes,
     wav_stream,
@@ -132,14 +140,18 @@ class QwenTTSEntity(TextToSpeechEntity):
 
     @override
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
-        """Stream text in as it arrives and audio out as soon as the first of it comes back."""
+        """Stream text in as it arrives and audio out as soon as the first of it comes back.
+
+        Unless the profile says not, the text's formatting is cleaned up on its way in.
+        """
         config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
         loaded = self._entry.runtime_data
+        text = request.message_gen
+        if cleans_formatting(request.options):
+            text = speakable_chunks(text)
         try:
-            audio = loaded.client.stream(
-                config, usage.follow(request.message_gen), on_usage=usage.on_usage
-            )
+            audio = loaded.client.stream(config, usage.follow(text), on_usage=usage.on_usage)
         except RealtimeError as err:
             raise self._failed(loaded, err, config) from None
         extension = "mp3" if config.response_format is Format.MP3 else "wav"
@@ -149,9 +161,11 @@ class QwenTTSEntity(TextToSpeechEntity):
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
-        """Synthesize a whole message in one commit and return a complete WAV."""
+        """Synthesize a whole message (cleaned up likewise) in one commit; return a complete WAV."""
         config = utterance_config(self._model, language, options, encoded=False)
         usage = UtteranceUsage()
+        if cleans_formatting(options):
+            message = speakable_text(message)
         usage.add_text(message)
         loaded = self._entry.runtime_data
         try:

@@ -82,6 +82,7 @@ async def test_full_flow_creates_entry_with_first_voice_profile(
         "speech_rate": 1.2,
         "volume": 60,
         "pitch_rate": 0.9,
+        "clean_formatting": True,
     }
     assert entry.state is ConfigEntryState.LOADED
     assert hass.states.get("tts.living_room") is not None

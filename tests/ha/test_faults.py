@@ -203,8 +203,8 @@ async def test_control_characters_are_not_sent(
 
 @pytest.mark.parametrize(
     "message",
-    ["🙂🎉", "<speak>Hello <break time='1s'/> world</speak>", "Ünïcödé — 你好，世界！"],
-    ids=["emoji", "markup", "unicode"],
+    ["<speak>Hello <break time='1s'/> world</speak>", "Ünïcödé — 你好，世界！"],
+    ids=["markup", "unicode"],
 )
 async def test_unusual_text_is_sent_verbatim(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, message: str

@@ -60,6 +60,7 @@ from .session_config import (
     SessionConfig,
     is_number,
 )
+from .speakable import speakable_chunks, speakable_text
 from .text import billed_characters, clean_text
 from .timing import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT, SPARE_IDLE_TIMEOUT
 from .voices import (
@@ -136,6 +137,8 @@ __all__ = [
     "language_type",
     "model_info",
     "other_region",
+    "speakable_chunks",
+    "speakable_text",
     "vendor_region",
     "voices_for",
     "wav_bytes",

@@ -205,3 +205,10 @@ MAX_USAGE_COUNT: Final = 2**53 - 1
 MAX_VOICE_ID_CHARS: Final = 128
 # Custom voices kept from one listing, whatever the service pages: an account holds at most 1000.
 MAX_LISTED_VOICES: Final = 1000
+
+
+# Text the formatting filter (speakable.py) may hold back from a streamed answer while it decides
+# whether a marker is markup. The markup it waits for is short (a list marker, `https://`, a
+# citation, an HTML tag, a table's separator row); whatever is still undecided after this many
+# characters is decided from them, so a stray marker never stalls speech for long.
+MAX_HELD_CHARS: Final = 64
