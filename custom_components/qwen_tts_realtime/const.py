@@ -42,10 +42,12 @@ DEFAULT_SAMPLE_RATE: Final = _service.DEFAULT_SAMPLE_RATE
 DEFAULT_SPEECH_RATE: Final = _service.DEFAULT_SPEECH_RATE
 DEFAULT_VOLUME: Final = _service.DEFAULT_VOLUME
 DEFAULT_PITCH_RATE: Final = _service.DEFAULT_PITCH_RATE
-# The vendor's help on API keys, by the base of Home Assistant's language.
+# The vendor's help on API keys, by the base of Home Assistant's language: one page of the vendor's
+# documentation site (the guide links its English version), which serves each language under its
+# own path segment.
 API_KEY_URLS: Final = {
-    "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
-    "zh": "https://help.aliyun.com/zh/model-studio/get-api-key",
+    language: f"https://www.alibabacloud.com/help/{language}/model-studio/get-api-key"
+    for language in ("en", "zh")
 }
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
