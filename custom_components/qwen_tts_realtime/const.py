@@ -42,10 +42,12 @@ DEFAULT_KEEP_WARM: Final = KeepWarm.WAKE
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
-# The vendor's help on API keys, by the base of Home Assistant's language.
+# The vendor's help on API keys, by the base of Home Assistant's language: one page of the vendor's
+# documentation site (the guide links its English version), which serves each language under its
+# own path segment.
 API_KEY_URLS: Final = {
-    "en": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
-    "zh": "https://help.aliyun.com/zh/model-studio/get-api-key",
+    language: f"https://www.alibabacloud.com/help/{language}/model-studio/get-api-key"
+    for language in ("en", "zh")
 }
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"

@@ -106,9 +106,10 @@ class QwenTTSEntity(TextToSpeechEntity):
         """Return the profile's own voice first, then the model's other voices.
 
         Every system voice speaks all of the model's languages, so the list does not depend on
-        the language beyond it being one the model speaks. Labels follow Home Assistant's language.
-        A voice cloning or design model speaks the account's voices made for it, as last listed
-        (refreshed in the background).
+        the language beyond it being one the model speaks. Labels are in the language asked for
+        (a Chinese pipeline gets Chinese labels in an English Home Assistant); one they do not come
+        in (French, say) gets Home Assistant's language. A voice cloning or design model speaks
+        the account's voices made for it, as last listed (refreshed in the background).
         """
         if self._model.custom_voices_only:
             self._refresh_custom_voices()
@@ -120,9 +121,8 @@ class QwenTTSEntity(TextToSpeechEntity):
             (voice for voice in voices if voice.voice_id == self._profile_voice),
             VoiceInfo(self._profile_voice),
         )
-        ui_language = self.hass.config.language
         return [
-            Voice(voice.voice_id, voice.label(ui_language))
+            Voice(voice.voice_id, voice.label(language, self.hass.config.language))
             for voice in (own, *(voice for voice in voices if voice is not own))
         ]
 

@@ -1,10 +1,13 @@
-"""The demo's Home Assistant, driven over its HTTP API as a user would: onboarding, the
-integration's config flow over REST, and speech through Home Assistant's own TTS path.
+"""The demo's Home Assistant, driven over its HTTP and websocket APIs as a user would: onboarding,
+the integration's config flow over REST, speech through Home Assistant's own TTS path, and the
+repairs a browser would show.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict, deque
+from collections.abc import AsyncGenerator, AsyncIterator
 import contextlib
 import json
 import os
@@ -22,11 +25,19 @@ CLIENT_ID: Final = "http://127.0.0.1:8123/"
 USERNAME: Final = "demo"
 PASSWORD: Final = "demo-password"
 ENGINE: Final = "tts.qwen_tts"
+LANGUAGE: Final = "en"  # of the demo's voice profile
 AUTH_FILE: Final = ".qwen-tts-demo-auth.json"
 TARGET_FILE: Final = ".qwen-tts-demo-target"
 LOG_FILE: Final = "home-assistant.log"
 LOG_WAIT: Final = 5.0  # seconds to wait for Home Assistant to log why a synthesis failed
 TTS_ERROR_PREFIX: Final = "Error streaming tts: "  # how Home Assistant logs a failed synthesis
+# The demo's streaming conversation agent (scripts/demo/writer), installed beside the integration.
+WRITER_DOMAIN: Final = "qwen_tts_demo_writer"
+WRITER_DIR: Final = Path(__file__).resolve().parent / "writer"
+# Home Assistant flags every installation in a Python virtual environment ("Core") as unsupported
+# since 2025.12 (homeassistant/components/homeassistant: _async_check_deprecation). The demo is
+# one, knowingly: that repair is ignored for it, as a user would.
+CORE_INSTALL_ISSUE: Final = ("homeassistant", "deprecated_method")
 
 
 def write_http_config(config_dir: Path, host: str, port: int) -> None:
@@ -43,6 +54,23 @@ def write_http_config(config_dir: Path, host: str, port: int) -> None:
     }  # fmt: skip
     (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
     (config_dir / ".storage" / "http").write_text(json.dumps(store, indent=2))
+
+
+def write_onboarding_state(config_dir: Path) -> None:
+    """Mark onboarding's core-config step done before the first start: configuration.yaml has it.
+
+    That step (the "location, units" page of a browser's onboarding) would also set up Google
+    Translate, Met, Radio Browser and Shopping List: internet services that the demo has no use
+    for, that fail offline, and whose entries greet the user with a setup failure and an engine
+    listed before this one. The other steps run over the API as a browser would run them.
+    """
+    path = config_dir / ".storage" / "onboarding"
+    if path.exists():
+        return
+    done = {"done": ["core_config"]}
+    store = {"version": 4, "minor_version": 1, "key": "onboarding", "data": done}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=2))
 
 
 def logged_tts_error(log: Path, start: int) -> str | None:
@@ -69,19 +97,26 @@ class HomeAssistant:
         self.token = ""
 
     async def start(self, session: aiohttp.ClientSession) -> None:
-        (self.config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
-        link = self.config_dir / "custom_components" / "qwen_tts_realtime"
-        if not link.exists():
-            link.symlink_to(REPO / "custom_components" / "qwen_tts_realtime")
+        custom_components = self.config_dir / "custom_components"
+        custom_components.mkdir(parents=True, exist_ok=True)
+        for name, target in (
+            ("qwen_tts_realtime", REPO / "custom_components" / "qwen_tts_realtime"),
+            (WRITER_DOMAIN, WRITER_DIR),
+        ):
+            if not (custom_components / name).exists():
+                (custom_components / name).symlink_to(target)
+        write_onboarding_state(self.config_dir)
         # A temporary folder of its own: every Home Assistant that sets up file_upload (a test
         # run in the same build root, say) empties the shared /tmp/home-assistant-file_upload,
         # and a recording uploaded to this demo then fails with a 500.
         temporary = self.config_dir / ".tmp"
         temporary.mkdir(exist_ok=True)
+        # Started in the config folder: `python -m` puts the working directory on sys.path, and the
+        # repository's own custom_components would hide the config folder's (with the writer).
         self.process = await spawn(
             self.pids, sys.executable, "-m", "homeassistant", "--config", str(self.config_dir),
             "--skip-pip-packages", "home-assistant-frontend",
-            env={**os.environ, "TMPDIR": str(temporary)},
+            env={**os.environ, "TMPDIR": str(temporary)}, cwd=self.config_dir,
         )  # fmt: skip
         for _ in range(600):
             if self.process.returncode is not None:
@@ -99,8 +134,8 @@ class HomeAssistant:
     async def login(self, session: aiohttp.ClientSession, *, finish_onboarding: bool) -> None:
         """Onboard (first run) or log in with the stored refresh token.
 
-        Finishing onboarding makes the UI usable but also sets up Home Assistant's default
-        integrations, which install packages in the background: a temporary instance skips it.
+        Finishing onboarding makes the UI usable; a temporary instance, which has no UI, leaves it
+        at the user step. Its core-config step is already done (`write_onboarding_state`).
         """
         auth_file = self.config_dir / AUTH_FILE
         if auth_file.exists():
@@ -120,7 +155,6 @@ class HomeAssistant:
         if not finish_onboarding:
             return
         for step, body in (
-            ("core_config", {}),
             ("analytics", {}),
             ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
         ):
@@ -154,15 +188,21 @@ class HomeAssistant:
     async def configure(
         self, session: aiohttp.ClientSession, api_key: str, endpoint: str | None
     ) -> None:
-        """Create the entry through the integration's config flow (once per target)."""
+        """Create the entry through the integration's config flow (once per target).
+
+        Entries that onboarding's core-config step made in a demo started before
+        `write_onboarding_state` existed are removed (see there).
+        """
         region = "custom" if endpoint else os.environ.get("DASHSCOPE_REGION", "international")
         target = endpoint or region
         state_file = self.config_dir / TARGET_FILE
-        entries = [
-            entry
-            for entry in await self.call(session, "get", "/api/config/config_entries/entry")
-            if entry["domain"] == "qwen_tts_realtime"
-        ]
+        all_entries = await self.call(session, "get", "/api/config/config_entries/entry")
+        for entry in all_entries:
+            if entry["source"] == "onboarding":
+                await self.call(
+                    session, "delete", f"/api/config/config_entries/entry/{entry['entry_id']}"
+                )
+        entries = [entry for entry in all_entries if entry["domain"] == "qwen_tts_realtime"]
         if entries and state_file.exists() and state_file.read_text() == target:
             return
         for entry in entries:
@@ -178,7 +218,7 @@ class HomeAssistant:
         for data in (
             user,
             {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"},
-            {"voice": "Cherry", "language": "en", "sample_rate": "24000",
+            {"voice": "Cherry", "language": LANGUAGE, "sample_rate": "24000",
              "speech_rate": 1.0, "volume": 50, "pitch_rate": 1.0},
         ):  # fmt: skip
             flow = await self.call(
@@ -187,6 +227,16 @@ class HomeAssistant:
             if flow.get("errors"):
                 raise SystemExit(f"config flow step {flow['step_id']}: {flow['errors']}")
         state_file.write_text(target)
+
+    @contextlib.asynccontextmanager
+    async def websocket(self, session: aiohttp.ClientSession) -> AsyncIterator[Socket]:
+        """Open Home Assistant's websocket API, authenticated as the demo user."""
+        async with session.ws_connect(f"{self.base}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (reply := await ws.receive_json())["type"] != "auth_ok":
+                raise DemoError(f"Home Assistant refused the websocket login: {reply}")
+            yield Socket(ws)
 
     async def speak(
         self, session: aiohttp.ClientSession, message: str, options: dict[str, Any]
@@ -213,6 +263,85 @@ class HomeAssistant:
         while (reason := logged_tts_error(log, start)) is None and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         raise DemoError(reason or f"Home Assistant answered {response.status}; see {log}")
+
+
+class SocketClosedError(DemoError):
+    """Home Assistant closed its websocket (it stops) before answering a command."""
+
+
+class Socket:
+    """Home Assistant's websocket API after login: numbered commands, their results and events.
+
+    One reader: messages for another command than the one awaited are kept for it, so a
+    subscription's events that arrive while a command waits for its result are not lost.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._ws = ws
+        self._next_id = 1000  # above the ids a test's client may have used on the same socket
+        self._held: defaultdict[int, deque[dict[str, Any]]] = defaultdict(deque)
+
+    async def command(self, kind: str, **fields: Any) -> Any:
+        """Send a command and return its result; raise DemoError with Home Assistant's message."""
+        self._next_id += 1
+        number = self._next_id
+        await self._ws.send_json({"id": number, "type": kind, **fields})
+        reply = await self._next(number)
+        if reply is None:
+            raise SocketClosedError(f"Home Assistant closed the websocket before answering {kind}")
+        if not reply.get("success"):
+            error = reply.get("error") or {}
+            raise DemoError(f"{kind}: {error.get('message') or error or reply}")
+        return reply.get("result")
+
+    async def subscribe(self, kind: str, **fields: Any) -> int:
+        """Send a subscribing command; return its number, for `events`."""
+        await self.command(kind, **fields)
+        return self._next_id
+
+    async def events(self, number: int) -> AsyncGenerator[dict[str, Any]]:
+        """Yield the events of subscription `number` until the socket closes."""
+        while (message := await self._next(number)) is not None:
+            yield message["event"]
+
+    async def _next(self, number: int) -> dict[str, Any] | None:
+        """Return the next message for command `number`, or None once the socket is closed."""
+        if self._held[number]:
+            return self._held[number].popleft()
+        while True:
+            message = await self._ws.receive()
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                return None  # closed (Home Assistant stops), or an error
+            data: dict[str, Any] = json.loads(message.data)
+            if data.get("id") == number:
+                return data
+            self._held[data.get("id", 0)].append(data)
+
+
+async def ignore_core_install_repair(socket: Socket) -> None:
+    """Ignore the repair that calls this installation method unsupported, now and when it comes.
+
+    Home Assistant raises it shortly after it has started, so the demo listens for it rather than
+    guessing when; an ignored issue stays ignored across restarts (Settings → Repairs → ⋮ → Show
+    ignored lists it). Returns when Home Assistant closes the socket.
+    """
+    try:
+        updates = await socket.subscribe(
+            "subscribe_events", event_type="repairs_issue_registry_updated"
+        )
+        await _ignore_if_shown(socket)
+        async for event in socket.events(updates):
+            if (event["data"]["domain"], event["data"]["issue_id"]) == CORE_INSTALL_ISSUE:
+                await _ignore_if_shown(socket)
+    except SocketClosedError:
+        return
+
+
+async def _ignore_if_shown(socket: Socket) -> None:
+    domain, issue_id = CORE_INSTALL_ISSUE
+    issues = (await socket.command("repairs/list_issues"))["issues"]
+    if any((i["domain"], i["issue_id"], i["ignored"]) == (domain, issue_id, False) for i in issues):
+        await socket.command("repairs/ignore_issue", domain=domain, issue_id=issue_id, ignore=True)
 
 
 def complete_wav(audio: bytes) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import (
@@ -11,7 +13,12 @@ from custom_components.qwen_tts_realtime.realtime import (
     model_info,
     voices_for,
 )
-from custom_components.qwen_tts_realtime.realtime.catalog import MODELS, VOICES
+from custom_components.qwen_tts_realtime.realtime.catalog import (
+    LABEL_LANGUAGES,
+    LABEL_MAX_COLUMNS,
+    MODELS,
+    VOICES,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,20 +77,52 @@ def test_no_voices_for_a_language_the_model_lacks() -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "jada"),
+    ("languages", "jada"),
     [
-        ("en", "Jada (Shanghainese) – A lively woman from Shanghai."),
-        ("de", "Jada (Shanghainese) – A lively woman from Shanghai."),
-        ("zh-Hans", "Jada（上海话）：来自上海的爽利女声。"),
+        (("en",), "Jada (Shanghainese)"),
+        (("de",), "Jada (Shanghainese)"),
+        (("zh-Hans",), "Jada（上海话）"),
+        (("fr", "zh-Hans"), "Jada（上海话）"),  # no French labels: the next language asked
+        (("en", "zh-Hans"), "Jada (Shanghainese)"),
     ],
 )
-def test_voice_labels_follow_the_language(language: str, jada: str) -> None:
-    assert VOICES["Jada"].label(language) == jada
-    assert VOICES["Momo"].label(language) == "Momo"
+def test_voice_labels_follow_the_first_language_they_come_in(
+    languages: tuple[str, ...], jada: str
+) -> None:
+    assert VOICES["Jada"].label(*languages) == jada
+    assert VOICES["Momo"].label(*languages) == "Momo"  # the vendor's guide says nothing of it
 
 
-def test_every_described_voice_has_a_chinese_label() -> None:
+@pytest.mark.parametrize(
+    ("language", "cherry", "rocky"),
+    [
+        ("en", "Cherry (cheerful woman)", "Rocky (Cantonese)"),
+        ("zh-Hans", "Cherry（阳光女声）", "Rocky（粤语）"),
+    ],
+)
+def test_labels_are_a_name_and_a_tag(language: str, cherry: str, rocky: str) -> None:
+    assert VOICES["Cherry"].label(language) == cherry
+    assert VOICES["Rocky"].label(language) == rocky  # a dialect voice's tag is its dialect
+
+
+def test_every_voice_of_every_model_is_described_in_english_and_chinese() -> None:
+    for model in MODELS.values():
+        for voice in voices_for(model, model.languages[0]):
+            assert voice.description, voice.voice_id
+            assert voice.description.en.isascii(), voice.voice_id
+            assert not voice.description.zh.isascii(), voice.voice_id
+
+
+def test_every_label_fits_the_media_panels_voice_field() -> None:
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
     for voice in VOICES.values():
-        if voice.description:
-            assert voice.description.zh
+        for language in LABEL_LANGUAGES:
+            assert columns(voice.label(language)) <= LABEL_MAX_COLUMNS, voice.label(language)
+
+
+def test_every_tagged_voice_has_a_chinese_label() -> None:
+    for voice in VOICES.values():
+        if voice.tag or voice.dialect:
             assert voice.label("zh-Hans") != voice.label("en")

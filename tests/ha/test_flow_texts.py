@@ -33,7 +33,7 @@ async def test_a_custom_endpoints_entry_is_titled_with_its_host(
     ("language", "url"),
     [
         ("en", "https://www.alibabacloud.com/help/en/model-studio/get-api-key"),
-        ("zh-Hans", "https://help.aliyun.com/zh/model-studio/get-api-key"),
+        ("zh-Hans", "https://www.alibabacloud.com/help/zh/model-studio/get-api-key"),
     ],
 )
 async def test_the_api_key_help_is_in_home_assistants_language(

@@ -74,13 +74,28 @@ async def test_no_voices_for_a_language_the_model_does_not_speak(
 
 
 @pytest.mark.parametrize(
-    ("ui_language", "rocky"),
-    [
-        ("en", "Rocky (Cantonese) – A witty and humorous male voice for online chats."),
-        ("zh-Hans", "Rocky（粤语）：适合网聊的风趣幽默男声。"),
-    ],
+    ("asked", "rocky"),
+    [("en", "Rocky (Cantonese)"), ("zh", "Rocky（粤语）"), ("zh-HK", "Rocky（粤语）")],
 )
-async def test_voice_labels_are_in_home_assistants_language(
+async def test_voice_labels_are_in_the_language_asked_for(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    emulator: Emulator,
+    asked: str,
+    rocky: str,
+) -> None:
+    hass.config.language = "en"
+    await setup_entry(hass, make_entry(emulator))
+
+    voices = await list_voices(hass, hass_ws_client, asked)
+
+    assert {voice["voice_id"]: voice["name"] for voice in voices}["Rocky"] == rocky
+
+
+@pytest.mark.parametrize(
+    ("ui_language", "rocky"), [("zh-Hans", "Rocky（粤语）"), ("en", "Rocky (Cantonese)")]
+)
+async def test_a_language_without_labels_gets_home_assistants_language(
     hass: HomeAssistant,
     hass_ws_client: WebSocketGenerator,
     emulator: Emulator,
@@ -90,6 +105,6 @@ async def test_voice_labels_are_in_home_assistants_language(
     hass.config.language = ui_language
     await setup_entry(hass, make_entry(emulator))
 
-    voices = await list_voices(hass, hass_ws_client, "en")
+    voices = await list_voices(hass, hass_ws_client, "fr")
 
     assert {voice["voice_id"]: voice["name"] for voice in voices}["Rocky"] == rocky

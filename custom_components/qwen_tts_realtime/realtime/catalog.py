@@ -24,36 +24,61 @@ AUTO_LANGUAGE_TYPE: Final = "Auto"
 ALL_LANGUAGES: Final = tuple(LANGUAGE_TYPES)
 
 
+# The languages voice labels and descriptions come in; any other language gets English.
+LABEL_LANGUAGES: Final = ("en", "zh")
+# The widest voice label, in columns (a Chinese character takes two): Home Assistant's Media panel
+# puts the voice field beside the language field in a card 448 px wide, about 24 columns each.
+LABEL_MAX_COLUMNS: Final = 24
+
+
+def label_language(*languages: str) -> str:
+    """Return the first of `languages` (Home Assistant codes, most wanted first) labels come in.
+
+    ``label_language("fr", "zh-Hans")`` is ``"zh"``: a voice list asked for in French, in a Home
+    Assistant whose language is Chinese, is labelled in Chinese. English when none matches.
+    """
+    for language in languages:
+        base = language.replace("_", "-").split("-", maxsplit=1)[0].lower()
+        if base in LABEL_LANGUAGES:
+            return base
+    return "en"
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A label in each language the voice labels come in: English, and Chinese for zh-*."""
+    """A text in each language the voice labels come in: English, and Chinese for zh-*."""
 
     en: str
     zh: str
 
-    def in_language(self, language: str) -> str:
-        """Return the text for a Home Assistant language code (``zh-Hans``, ``en``, ``de``)."""
-        return self.zh if language.lower().startswith("zh") else self.en
+    def in_language(self, *languages: str) -> str:
+        """Return the text for the first of `languages` it comes in (see `label_language`)."""
+        return self.zh if label_language(*languages) == "zh" else self.en
 
 
 @dataclass(frozen=True, slots=True)
 class VoiceInfo:
-    """A system voice. `dialect` is set for the Chinese dialect voices."""
+    """A system voice: the vendor's description, its dialect, and a short tag for pickers.
+
+    Pickers show the name and one tag: the dialect of a dialect voice, otherwise `tag` (a few words
+    of the description). Neither exists where nothing is known (a typed or custom voice id, or a
+    voice the vendor's guide does not describe): then the name alone.
+    """
 
     voice_id: str
     description: Text | None = None
     dialect: Text | None = None
+    tag: Text | None = None
 
-    def label(self, language: str = "en") -> str:
-        """Return how the voice is shown to users: name, dialect and description."""
-        zh = language.lower().startswith("zh")
-        name = self.voice_id
-        if self.dialect:
-            dialect = self.dialect.in_language(language)
-            name = f"{name}（{dialect}）" if zh else f"{name} ({dialect})"
-        if not self.description:
-            return name
-        return f"{name}{'：' if zh else ' – '}{self.description.in_language(language)}"
+    def label(self, *languages: str) -> str:
+        """Return how pickers show the voice: its name and tag, in the first of `languages`."""
+        text = self.dialect or self.tag
+        if text is None:
+            return self.voice_id
+        tag = text.in_language(*languages)
+        if label_language(*languages) == "zh":
+            return f"{self.voice_id}（{tag}）"
+        return f"{self.voice_id} ({tag})"
 
 
 class Format(StrEnum):
@@ -104,129 +129,130 @@ TIANJIN: Final = _T("Tianjin dialect", "天津话")
 CANTONESE: Final = _T("Cantonese", "粤语")
 
 
-def _D(voice_id: str, en: str = "", zh: str = "", dialect: Text | None = None) -> VoiceInfo:
-    return VoiceInfo(voice_id, _T(en, zh) if en else None, dialect)
+def _D(voice_id: str, tag: Text | None, en: str, zh: str, dialect: Text | None = None) -> VoiceInfo:
+    return VoiceInfo(voice_id, _T(en, zh), dialect, tag)
 
 
+# Described by the vendor's guide (Serena and Chelsie in its table of the older qwen-tts-realtime).
+# A dialect voice's tag is its dialect; the others' tags are a few words of the description.
+_DESCRIBED: Final = (
+    _D(
+        "Cherry",
+        _T("cheerful woman", "阳光女声"),
+        "A cheerful, friendly and natural young woman's voice.",
+        "阳光积极、亲切自然的年轻女声。",
+    ),
+    _D(
+        "Ethan",
+        _T("bright, warm", "阳光温暖"),
+        "Standard Mandarin with a slight northern accent; bright, warm, energetic.",
+        "标准普通话，略带北方口音；阳光、温暖、有活力。",
+    ),
+    _D(
+        "Nofish",
+        _T("no retroflex", "不会翘舌"),
+        "A designer who does not use retroflex consonants.",
+        "不会翘舌音的设计师。",
+    ),
+    _D(
+        "Jennifer",
+        _T("US English", "美式英语"),
+        "A premium, cinematic American English female voice.",
+        "品牌级、电影质感的美式英语女声。",
+    ),
+    _D(
+        "Ryan",
+        _T("dramatic", "戏剧张力"),
+        "A rhythmic, dramatic voice with realism and tension.",
+        "节奏感强、富有戏剧张力，真实而紧凑。",
+    ),
+    _D(
+        "Katerina",
+        _T("mature woman", "成熟女声"),
+        "A mature and rhythmic female voice.",
+        "成熟而富有韵律感的女声。",
+    ),
+    _D(
+        "Elias",
+        _T("explainer", "知识讲解"),
+        "Explains complex topics with academic rigor and clear storytelling.",
+        "以学术的严谨和清晰的叙事讲解复杂话题。",
+    ),
+    _D("Jada", None, "A lively woman from Shanghai.", "来自上海的爽利女声。", SHANGHAINESE),
+    _D(
+        "Dylan",
+        None,
+        "A teenager who grew up in the hutongs of Beijing.",
+        "在北京胡同里长大的少年。",
+        BEIJING,
+    ),
+    _D("Sunny", None, "A sweet female voice from Sichuan.", "来自四川的甜美女声。", SICHUANESE),
+    _D("Li", None, "A patient yoga teacher.", "耐心的瑜伽老师。", NANJING),
+    _D(
+        "Marcus",
+        None,
+        "A sincere and deep voice from Shaanxi.",
+        "来自陕西的真诚、浑厚的声音。",
+        SHAANXI,
+    ),
+    _D(
+        "Roy",
+        None,
+        "A humorous and lively young male voice with a Minnan accent.",
+        "带闽南口音的幽默、活泼的年轻男声。",
+        MIN_NAN,
+    ),
+    _D(
+        "Peter",
+        None,
+        "A voice for the straight man in Tianjin crosstalk.",
+        "天津相声里的捧哏。",
+        TIANJIN,
+    ),
+    _D(
+        "Rocky",
+        None,
+        "A witty and humorous male voice for online chats.",
+        "适合网聊的风趣幽默男声。",
+        CANTONESE,
+    ),
+    _D("Kiki", None, "A sweet best friend from Hong Kong.", "来自香港的甜美闺蜜。", CANTONESE),
+    _D(
+        "Eric",
+        None,
+        "An unconventional and refined male voice from Chengdu, Sichuan.",
+        "来自四川成都、不拘一格又儒雅的男声。",
+        SICHUANESE,
+    ),
+    _D("Serena", _T("kind woman", "温柔女声"), "A kind young woman.", "温柔的年轻女性。"),
+    _D(
+        "Chelsie",
+        _T("anime-style", "二次元"),
+        "An anime-style virtual girlfriend voice.",
+        "二次元风格的虚拟女友音色。",
+    ),
+)
+# Voices of the 2025-11-27 flash model that the vendor's guide does not describe: their description
+# says only that, and they have no tag (nothing is invented).
+_UNDESCRIBED: Final = (
+    "Momo", "Vivian", "Moon", "Maia", "Kai", "Bella", "Aiden", "Eldric Sage", "Mia", "Mochi",
+    "Bellona", "Vincent", "Bunny", "Neil", "Arthur", "Nini", "Seren", "Pip", "Stella", "Bodega",
+    "Sonrisa", "Alek", "Dolce", "Sohee", "Ono Anna", "Lenn", "Emilien", "Andre", "Radio Gol",
+)  # fmt: skip
+_UNDESCRIBED_TEXT: Final = _T(
+    "A voice added with the 2025-11-27 flash model; the vendor's guide does not describe it.",
+    "随 2025-11-27 版 flash 模型新增的音色；厂商指南未对其作描述。",
+)
 VOICES: Final[dict[str, VoiceInfo]] = {
     v.voice_id: v
-    for v in (
-        _D(
-            "Cherry",
-            "A cheerful, friendly and natural young woman's voice.",
-            "阳光积极、亲切自然的年轻女声。",
-        ),
-        _D(
-            "Ethan",
-            "Standard Mandarin with a slight northern accent; bright, warm, energetic.",
-            "标准普通话，略带北方口音；阳光、温暖、有活力。",
-        ),
-        _D("Nofish", "A designer who does not use retroflex consonants.", "不会翘舌音的设计师。"),
-        _D(
-            "Jennifer",
-            "A premium, cinematic American English female voice.",
-            "品牌级、电影质感的美式英语女声。",
-        ),
-        _D(
-            "Ryan",
-            "A rhythmic, dramatic voice with realism and tension.",
-            "节奏感强、富有戏剧张力，真实而紧凑。",
-        ),
-        _D("Katerina", "A mature and rhythmic female voice.", "成熟而富有韵律感的女声。"),
-        _D(
-            "Elias",
-            "Explains complex topics with academic rigor and clear storytelling.",
-            "以学术的严谨和清晰的叙事讲解复杂话题。",
-        ),
-        _D("Jada", "A lively woman from Shanghai.", "来自上海的爽利女声。", SHANGHAINESE),
-        _D(
-            "Dylan",
-            "A teenager who grew up in the hutongs of Beijing.",
-            "在北京胡同里长大的少年。",
-            BEIJING,
-        ),
-        _D("Sunny", "A sweet female voice from Sichuan.", "来自四川的甜美女声。", SICHUANESE),
-        _D("Li", "A patient yoga teacher.", "耐心的瑜伽老师。", NANJING),
-        _D(
-            "Marcus",
-            "A sincere and deep voice from Shaanxi.",
-            "来自陕西的真诚、浑厚的声音。",
-            SHAANXI,
-        ),
-        _D(
-            "Roy",
-            "A humorous and lively young male voice with a Minnan accent.",
-            "带闽南口音的幽默、活泼的年轻男声。",
-            MIN_NAN,
-        ),
-        _D(
-            "Peter",
-            "A voice for the straight man in Tianjin crosstalk.",
-            "天津相声里的捧哏。",
-            TIANJIN,
-        ),
-        _D(
-            "Rocky",
-            "A witty and humorous male voice for online chats.",
-            "适合网聊的风趣幽默男声。",
-            CANTONESE,
-        ),
-        _D("Kiki", "A sweet best friend from Hong Kong.", "来自香港的甜美闺蜜。", CANTONESE),
-        _D(
-            "Eric",
-            "An unconventional and refined male voice from Chengdu, Sichuan.",
-            "来自四川成都、不拘一格又儒雅的男声。",
-            SICHUANESE,
-        ),
-        _D("Serena", "A kind young woman.", "温柔的年轻女性。"),
-        _D("Chelsie", "An anime-style virtual girlfriend voice.", "二次元风格的虚拟女友音色。"),
-        *(
-            _D(name)
-            for name in (
-                "Momo",
-                "Vivian",
-                "Moon",
-                "Maia",
-                "Kai",
-                "Bella",
-                "Aiden",
-                "Eldric Sage",
-                "Mia",
-                "Mochi",
-                "Bellona",
-                "Vincent",
-                "Bunny",
-                "Neil",
-                "Arthur",
-                "Nini",
-                "Seren",
-                "Pip",
-                "Stella",
-                "Bodega",
-                "Sonrisa",
-                "Alek",
-                "Dolce",
-                "Sohee",
-                "Ono Anna",
-                "Lenn",
-                "Emilien",
-                "Andre",
-                "Radio Gol",
-            )
-        ),
-    )
+    for v in (*_DESCRIBED, *(VoiceInfo(name, _UNDESCRIBED_TEXT) for name in _UNDESCRIBED))
 }
 
 _FLASH_2025_09: Final = (
     "Cherry", "Ethan", "Nofish", "Jennifer", "Ryan", "Katerina", "Elias", "Jada", "Dylan",
     "Sunny", "Li", "Marcus", "Roy", "Peter", "Rocky", "Kiki", "Eric",
 )  # fmt: skip
-_FLASH: Final = (
-    *_FLASH_2025_09,
-    "Serena",
-    "Chelsie",
-    *(v for v in VOICES if VOICES[v].description is None),
-)
+_FLASH: Final = (*_FLASH_2025_09, "Serena", "Chelsie", *_UNDESCRIBED)
 _INSTRUCT: Final = (
     "Cherry", "Serena", "Ethan", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Nofish",
     "Bella", "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Elias",
