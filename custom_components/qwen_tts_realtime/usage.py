@@ -73,7 +73,7 @@ class UtteranceUsage:
 
 
 @dataclass(slots=True)
-class Counter:
+class UsageTotals:
     """Billed characters, utterances, and how many utterances were estimated from their text."""
 
     characters: int = 0
@@ -87,7 +87,7 @@ class Counter:
         self.estimated_utterances += usage.estimated
 
     @classmethod
-    def from_stored(cls, stored: Any) -> Counter:
+    def from_stored(cls, stored: Any) -> UsageTotals:
         """Read a stored counter; a missing or malformed field counts from zero."""
         values = stored if isinstance(stored, Mapping) else {}
         return cls(
@@ -113,25 +113,25 @@ class UsageTracker:
         """Prepare the counters of `entry_id`; `async_load` reads what was stored."""
         self._store: Store[dict[str, Any]] = _store(hass, entry_id)
         self.price = price
-        self.total = Counter()
+        self.total = UsageTotals()
         self.cost = 0.0
-        self._profiles: dict[str, Counter] = {}
+        self._profiles: dict[str, UsageTotals] = {}
         self._listeners: set[CALLBACK_TYPE] = set()
         self._closed = False
 
     async def async_load(self, profile_ids: Iterable[str]) -> None:
         """Read the stored counts; forget profiles that no longer exist."""
         stored = await self._store.async_load() or {}
-        self.total = Counter.from_stored(stored.get("total"))
+        self.total = UsageTotals.from_stored(stored.get("total"))
         cost = stored.get("cost")
         self.cost = float(cost) if isinstance(cost, int | float) and cost >= 0 else 0.0
         profiles = stored.get("profiles")
         profiles = profiles if isinstance(profiles, Mapping) else {}
-        self._profiles = {pid: Counter.from_stored(profiles.get(pid)) for pid in profile_ids}
+        self._profiles = {pid: UsageTotals.from_stored(profiles.get(pid)) for pid in profile_ids}
 
-    def profile(self, profile_id: str) -> Counter:
+    def profile(self, profile_id: str) -> UsageTotals:
         """Return the counter of one voice profile."""
-        return self._profiles.setdefault(profile_id, Counter())
+        return self._profiles.setdefault(profile_id, UsageTotals())
 
     @callback
     def async_record(self, profile_id: str, usage: UtteranceUsage) -> None:
