@@ -39,7 +39,7 @@ from .realtime.wav import wav_stream
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry
 from .usage import UtteranceUsage
-from .voice_library import VoiceLibrary, custom_voices, voice_library
+from .voice_library import VoiceLibrary, custom_voices
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -117,10 +117,7 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         ]
 
     def _custom_library(self) -> VoiceLibrary | None:
-        try:
-            return voice_library(self.hass, self._entry)
-        except RealtimeError:  # a custom endpoint without a customisation API
-            return None
+        return self._entry.runtime_data.voices  # None: the endpoint has no customisation API
 
     @callback
     def _refresh_custom_voices(self) -> None:
