@@ -11,8 +11,8 @@ import uuid
 from aiohttp import web
 
 from .connection import Connection
-from .records import SessionRecord, default_config, new_id
 from .scenario import Scenario
+from .session_records import SessionRecord, default_config, new_id
 from .voice_store import VoiceStore
 from .voices import add_voice_routes
 
