@@ -15,7 +15,8 @@ import tempfile
 import time
 
 from playwright.sync_api import Page, Response
-from screenshot_ui import (
+
+from .ui import (
     BASE,
     DOMAIN,
     REPO,
