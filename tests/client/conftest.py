@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 
 import aiohttp
 import pytest
@@ -11,7 +11,7 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeout
 import custom_components.qwen_tts_realtime.realtime.client as client_module
 from qwen_tts_emulator import Emulator, Scenario
 
-from .common import KEY
+from .helpers import KEY, ClientFactory
 
 
 @pytest.fixture(autouse=True)
@@ -39,9 +39,6 @@ async def http() -> AsyncGenerator[aiohttp.ClientSession]:
     """The aiohttp session the client runs on (Home Assistant passes its shared one)."""
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-type ClientFactory = Callable[..., RealtimeClient]
 
 
 @pytest.fixture

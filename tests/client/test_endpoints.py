@@ -15,8 +15,7 @@ from custom_components.qwen_tts_realtime.realtime import (
 from custom_components.qwen_tts_realtime.realtime.endpoints import REGION_ENDPOINTS, realtime_url
 from qwen_tts_emulator import Emulator, Scenario
 
-from .common import CONFIG, KEY, KEYS, MODEL, speak
-from .conftest import ClientFactory
+from .helpers import CONFIG, KEY, KEYS, MODEL, ClientFactory, speak
 
 
 def test_international_endpoint() -> None:

@@ -31,7 +31,7 @@ from custom_components.qwen_tts_realtime.realtime.errors import (
 from qwen_tts_emulator import Emulator
 from tests.recordings import recording
 
-from .common import KEY
+from .helpers import KEY
 
 VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"

@@ -19,7 +19,7 @@ from custom_components.qwen_tts_realtime.config_flow import _unique_id
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
 from qwen_tts_emulator import Emulator, Scenario
 
-from .conftest import API_KEY, make_entry, setup_entry
+from .helpers import API_KEY, make_entry, setup_entry
 
 VOICE_STEP = {
     "voice": "Ethan",

@@ -15,8 +15,7 @@ from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
 from custom_components.qwen_tts_realtime.voice_check import VOICE_CHECK_TEXT
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .conftest import API_KEY
-from .helpers import utterances, utterances_closed
+from .helpers import API_KEY, utterances, utterances_closed
 from .test_config_flow import VOICE_STEP, voice_step
 
 INSTRUCT = "qwen3-tts-instruct-flash-realtime"

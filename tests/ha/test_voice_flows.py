@@ -32,8 +32,7 @@ from custom_components.qwen_tts_realtime.voice_library import VOICE_LIST_MAX_AGE
 from qwen_tts_emulator import Emulator
 
 from ..recordings import recording
-from .conftest import make_entry, setup_entry
-from .helpers import fetch_url_audio, pcm_of, stream_audio, utterances
+from .helpers import fetch_url_audio, make_entry, pcm_of, setup_entry, stream_audio, utterances
 
 VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"
