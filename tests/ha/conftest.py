@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components import file_upload
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,6 +24,7 @@ from .translations_check import (
     pytest_deselected,
     pytest_sessionfinish,
     pytest_terminal_summary,
+    pytest_testnodedown,
 )
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "pytest_deselected",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
+    "pytest_testnodedown",
 ]
 
 
@@ -50,6 +54,18 @@ def tts_cache_dir(tmp_path: Any) -> Generator[None]:
         ),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the files uploaded to Home Assistant in the test's own folder.
+
+    Its file_upload component otherwise uses one fixed folder in the system's temporary folder,
+    emptied when it starts and deleted when it stops: two test runs at once (pytest-xdist's
+    workers, or two checkouts) would delete each other's uploads.
+    """
+    # An absolute name: Path(tempfile.gettempdir()) / name is then that folder.
+    monkeypatch.setattr(file_upload, "TEMP_DIR_NAME", str(tmp_path / "file_upload"))
 
 
 @pytest.fixture
