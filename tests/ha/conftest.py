@@ -24,7 +24,6 @@ from .translations_check import (
     pytest_deselected,
     pytest_sessionfinish,
     pytest_terminal_summary,
-    pytest_testnodedown,
 )
 
 __all__ = [
@@ -33,7 +32,6 @@ __all__ = [
     "pytest_deselected",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
-    "pytest_testnodedown",
 ]
 
 
@@ -61,8 +59,8 @@ def upload_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep the files uploaded to Home Assistant in the test's own folder.
 
     Its file_upload component otherwise uses one fixed folder in the system's temporary folder,
-    emptied when it starts and deleted when it stops: two test runs at once (pytest-xdist's
-    workers, or two checkouts) would delete each other's uploads.
+    emptied when it starts and deleted when it stops: two test runs at once (two checkouts, or
+    pytest-xdist's workers) would delete each other's uploads.
     """
     # An absolute name: Path(tempfile.gettempdir()) / name is then that folder.
     monkeypatch.setattr(file_upload, "TEMP_DIR_NAME", str(tmp_path / "file_upload"))

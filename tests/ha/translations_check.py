@@ -308,27 +308,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _PARTIAL.append("a selection")
 
 
-# Under pytest-xdist each worker runs some of the tests: a worker hands what its tests used (and
-# whether its collection was partial) to the controller, which judges the whole run.
-_WORKER_OUTPUT = "translation_check"
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """Add a finished worker's keys (pytest-xdist's controller)."""
-    output = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
-    if output is None:
-        return
-    USED.update(output["used"])
-    _PARTIAL.extend(output["partial"])
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After a complete, green run: fail if an exception message or an icon was never used."""
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # a pytest-xdist worker: the controller judges
-        workeroutput[_WORKER_OUTPUT] = {"used": sorted(USED), "partial": _PARTIAL}
-        return
     if exitstatus != pytest.ExitCode.OK or _PARTIAL:
         return
     strings = load_translations()["strings.json"]
