@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # The same Home Assistant set-up as the tests: the integration loadable, the TTS cache in tmp.
-from tests.ha.ha_fixtures import auto_enable_custom_integrations, tts_cache_dir
+from tests.ha.conftest import auto_enable_custom_integrations, tts_cache_dir
 
 __all__ = ["auto_enable_custom_integrations", "tts_cache_dir"]
 

@@ -20,9 +20,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT, RealtimeClient
 from qwen_tts_emulator import Emulator
-from tests.ha.ha_fixtures import make_entry, setup_entry
-from tests.ha.helpers import ENTITY_ID
-from tests.ha.satellite import add_satellite
+from tests.ha.helpers import ENTITY_ID, add_satellite, make_entry, setup_entry
 
 from .common import MODEL, wait_for
 from .ha_session import TtsOptions, bench_scenario, first_audio, setting

@@ -18,8 +18,7 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator, Scenario
-from tests.ha.ha_fixtures import API_KEY, make_entry, setup_entry
-from tests.ha.helpers import ENTITY_ID as ENGINE
+from tests.ha.helpers import API_KEY, ENTITY_ID as ENGINE, make_entry, setup_entry
 
 from .common import MODEL
 

@@ -3,11 +3,11 @@
 from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 
 from .audio import render_pcm
-from .records import ReceivedEvent, SessionRecord, default_config
 from .regions import VendorRegions
 from .scenario import Fault, ModelSpec, Scenario, default_models
 from .segments import split_segments
 from .server import PATH, Emulator
+from .session_records import ReceivedEvent, SessionRecord, default_config
 from .voice_store import CannedReply, StoredVoice, VoiceRequest, VoiceStore
 from .voices import CUSTOMIZATION_PATH
 

@@ -17,10 +17,10 @@ from aiohttp import WSMsgType, web
 from .faults import Faults
 from .outbox import Action, Outbox
 from .producer import Producer
-from .records import ReceivedEvent, SessionRecord
 from .rules import SECOND_UPDATE_MESSAGE, UpdateError, apply_update
 from .scenario import Scenario
 from .segments import split_segments, take_complete
+from .session_records import ReceivedEvent, SessionRecord
 from .voice_store import VOICE_STORE
 
 

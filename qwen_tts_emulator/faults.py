@@ -7,8 +7,8 @@ import json
 
 from .hostile import frames
 from .outbox import Action, Outbox
-from .records import SessionRecord
 from .scenario import Fault, FaultPoint
+from .session_records import SessionRecord
 
 _BINARY_FRAME = b"\x00\x01\x02\x03qwen"  # what a `malformed` fault with `binary` sends
 

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal, Protocol
 
 from aiohttp import web
 
-from .records import SessionRecord, new_id
+from .session_records import SessionRecord, new_id
 
 # Queued actions at which audio production waits for the client to read (a slow reader).
 HIGH_WATER: Final = 64

@@ -14,8 +14,8 @@ from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 from .audio import WAV_HEADER_BYTES, encode, iter_pcm, render_espeak
 from .faults import Faults
 from .outbox import Action, Outbox, event
-from .records import SessionRecord, new_id
 from .scenario import Scenario
+from .session_records import SessionRecord, new_id
 
 _MIN_AUDIO_TOKENS = 50  # what `qwen-tts-realtime` bills for a response, however short
 _AUDIO_TOKENS_PER_SECOND = 50

@@ -17,8 +17,8 @@ from custom_components.qwen_tts_realtime.realtime.endpoints import (
 )
 
 from .connection import Connection
-from .records import SessionRecord, default_config, new_id
 from .scenario import Scenario
+from .session_records import SessionRecord, default_config, new_id
 from .voice_store import VoiceStore
 from .voices import add_voice_routes
 

@@ -14,7 +14,7 @@ import uuid
 from aiohttp import web
 
 from .audio import encode, render_espeak, render_pcm
-from .recording import UndecodableAudio, decode_data_url, speech_seconds
+from .clone_audio import UndecodableAudio, decode_data_url, speech_seconds
 from .scenario import ALL_FORMATS, ALL_SAMPLE_RATES, Scenario
 from .voice_store import (
     TARGETS,

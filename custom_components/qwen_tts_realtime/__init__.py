@@ -28,12 +28,13 @@ from .realtime import (
     RealtimeClient,
     RealtimeError,
     Region,
+    VoiceApiUnavailableError,
     vendor_region,
 )
 from .repairs import async_check_retired_models
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UsageTracker, async_remove_usage
-from .voice_library import async_forget_library
+from .voice_library import VoiceLibrary, new_voice_library
 from .wake import async_listen_for_wake
 
 PLATFORMS = [Platform.SENSOR, Platform.TTS]
@@ -87,7 +88,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> b
         if isinstance(err, RealtimeError):
             raise setup_error(err, client.endpoint) from err
         raise
-    entry.runtime_data = QwenTTSData(client, usage)
+    voices: VoiceLibrary | None
+    try:
+        voices = new_voice_library(hass, entry)
+    except VoiceApiUnavailableError:  # a custom endpoint without a customisation API
+        voices = None
+    entry.runtime_data = QwenTTSData(client, usage, voices)
     if keep_warm is not KeepWarm.OFF:
         entry.async_on_unload(async_listen_for_wake(hass, entry))
     async_check_retired_models(hass, entry)
@@ -111,9 +117,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> None:
-    """Delete the entry's stored usage counts and forget its voice lists.
+    """Delete the entry's stored usage counts.
 
     The voices stay in the account: removing the integration never deletes them silently.
     """
     await async_remove_usage(hass, entry.entry_id)
-    async_forget_library(hass, entry)

@@ -13,15 +13,14 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, SUBENTRY_TTS
-from .devices import account_device, profile_device
+from .entity import QwenTTSRealtimeEntity
 from .types import QwenTTSConfigEntry
-from .usage import Counter, UsageTracker
 
 PARALLEL_UPDATES = 0
+_COST_KEY = "estimated_cost"
 
 
 async def async_setup_entry(
@@ -30,79 +29,59 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the entry's total and cost, and one counter per voice profile."""
-    usage = entry.runtime_data.usage
-    account = account_device(entry)
-    entities: list[SensorEntity] = [EntryCharactersSensor(usage, entry.entry_id, account)]
-    cost_id = f"{entry.entry_id}_estimated_cost"
-    if usage.price is not None:
-        entities.append(EstimatedCostSensor(usage, cost_id, account))
-    elif entity_id := er.async_get(hass).async_get_entity_id(Platform.SENSOR, DOMAIN, cost_id):
+    entities: list[SensorEntity] = [CharactersSensor(entry)]
+    if entry.runtime_data.usage.price is not None:
+        entities.append(EstimatedCostSensor(entry))
+    elif entity_id := er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{entry.entry_id}_{_COST_KEY}"
+    ):
         er.async_get(hass).async_remove(entity_id)  # the price was removed: no cost any more
     async_add_entities(entities)
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_TTS:
             async_add_entities(
-                [ProfileCharactersSensor(usage, subentry)],
+                [CharactersSensor(entry, subentry)],
                 config_subentry_id=subentry.subentry_id,
             )
 
 
-class _UsageSensor(SensorEntity):
+class _UsageSensor(QwenTTSRealtimeEntity, SensorEntity):
     """A sensor that changes when an utterance is counted."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-
-    def __init__(self, usage: UsageTracker, unique_id: str, device: DeviceInfo) -> None:
-        self._usage = usage
-        self._attr_unique_id = unique_id
-        self._attr_device_info = device
+    def __init__(
+        self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry | None, key: str
+    ) -> None:
+        super().__init__(entry, subentry, key)
+        self._usage = entry.runtime_data.usage
 
     @override
     async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
         self.async_on_remove(self._usage.async_add_listener(self.async_write_ha_state))
 
 
-class _CharactersSensor(_UsageSensor):
-    """Characters billed so far; only grows."""
+class CharactersSensor(_UsageSensor):
+    """Characters billed so far; only grows.
+
+    A profile's count is a detail of its TTS entity's device; the entry's counts every profile,
+    removed ones included.
+    """
 
     _attr_translation_key = "billed_characters"
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
 
-    def _counter(self) -> Counter:
-        raise NotImplementedError
+    def __init__(self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry | None = None) -> None:
+        super().__init__(entry, subentry, "billed_characters")
+        self._profile_id = None if subentry is None else subentry.subentry_id
+        if subentry is not None:
+            self._attr_entity_category = EntityCategory.DIAGNOSTIC
 
     @property
     @override
     def native_value(self) -> int:
-        return self._counter().characters
-
-
-class EntryCharactersSensor(_CharactersSensor):
-    """Every voice profile's characters together, removed profiles' included."""
-
-    def __init__(self, usage: UsageTracker, entry_id: str, device: DeviceInfo) -> None:
-        super().__init__(usage, f"{entry_id}_billed_characters", device)
-
-    @override
-    def _counter(self) -> Counter:
-        return self._usage.total
-
-
-class ProfileCharactersSensor(_CharactersSensor):
-    """One voice profile's characters: a detail of its TTS entity's device."""
-
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, usage: UsageTracker, subentry: ConfigSubentry) -> None:
-        super().__init__(
-            usage, f"{subentry.subentry_id}_billed_characters", profile_device(subentry)
-        )
-        self._subentry_id = subentry.subentry_id
-
-    @override
-    def _counter(self) -> Counter:
-        return self._usage.profile(self._subentry_id)
+        if self._profile_id is None:
+            return self._usage.total.characters
+        return self._usage.profile(self._profile_id).characters
 
 
 class EstimatedCostSensor(_UsageSensor):
@@ -116,6 +95,9 @@ class EstimatedCostSensor(_UsageSensor):
     _attr_state_class = SensorStateClass.TOTAL
     # Amounts per utterance are fractions of a cent.
     _attr_suggested_display_precision = 4
+
+    def __init__(self, entry: QwenTTSConfigEntry) -> None:
+        super().__init__(entry, None, _COST_KEY)
 
     @property
     @override

@@ -20,7 +20,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
-from .devices import profile_device
+from .entity import QwenTTSRealtimeEntity
 from .errors import raise_no_audio, translate_error
 from .profile import (
     CALL_OPTIONS,
@@ -47,7 +47,7 @@ from .realtime import (
 from .repairs import async_clear_account_error, async_report_account_error
 from .types import QwenTTSConfigEntry, QwenTTSData
 from .usage import UtteranceUsage
-from .voice_library import VoiceLibrary, custom_voices, voice_library
+from .voice_library import VoiceLibrary, custom_voices
 
 PARALLEL_UPDATES = 0
 # Regional variants are listed so that pipelines in e.g. zh-HK or en-GB find the engine.
@@ -67,7 +67,7 @@ async def async_setup_entry(
             )
 
 
-class QwenTTSEntity(TextToSpeechEntity):
+class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
     """Speaks with one voice profile; streams text in and audio out."""
 
     # Named after its profile, like core's subentry TTS engines (openai_conversation): the TTS
@@ -77,13 +77,11 @@ class QwenTTSEntity(TextToSpeechEntity):
 
     def __init__(self, entry: QwenTTSConfigEntry, subentry: ConfigSubentry) -> None:
         """Set the entity up from its profile."""
-        self._entry = entry
+        super().__init__(entry, subentry)
         self._model = model_info(subentry.data[CONF_MODEL])
         self._profile_voice: str = subentry.data[CONF_VOICE]
         self._profile_id = subentry.subentry_id
-        self._attr_unique_id = subentry.subentry_id
         self._attr_name = subentry.title
-        self._attr_device_info = profile_device(subentry)
         self._attr_supported_languages = [
             code for base in self._model.languages for code in (base, *_REGIONAL.get(base, ()))
         ]
@@ -127,10 +125,7 @@ class QwenTTSEntity(TextToSpeechEntity):
         ]
 
     def _custom_library(self) -> VoiceLibrary | None:
-        try:
-            return voice_library(self.hass, self._entry)
-        except RealtimeError:  # a custom endpoint without a customisation API
-            return None
+        return self._entry.runtime_data.voices  # None: the endpoint has no customisation API
 
     @callback
     def _refresh_custom_voices(self) -> None:

@@ -12,17 +12,20 @@ from homeassistant.config_entries import ConfigEntry
 
 from .realtime import RealtimeClient
 from .usage import UsageTracker
+from .voice_library import VoiceLibrary
 
 
 @dataclass(slots=True)
 class QwenTTSData:
-    """The entry's client (shared by its voice profiles) and its usage counters.
+    """The entry's client (shared by its voice profiles), its usage and its custom voices.
 
-    `errors` counts failed utterances by client error type since the entry was set up.
+    `voices` is None where the entry's endpoint gives no customisation API. `errors` counts
+    failed utterances by client error type since the entry was set up.
     """
 
     client: RealtimeClient
     usage: UsageTracker
+    voices: VoiceLibrary | None
     errors: Counter[str] = field(default_factory=Counter)
 
 

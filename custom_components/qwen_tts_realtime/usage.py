@@ -92,7 +92,7 @@ class UtteranceUsage:
 
 
 @dataclass(slots=True)
-class Counter:
+class UsageTotals:
     """Billed characters, utterances, and how many utterances were estimated from their text."""
 
     characters: int = 0
@@ -108,7 +108,7 @@ class Counter:
         )
 
     @classmethod
-    def from_stored(cls, stored: Any, reader: _StoredReader) -> Counter:
+    def from_stored(cls, stored: Any, reader: _StoredReader) -> UsageTotals:
         """Read a stored counter; a missing or unreadable field counts from zero."""
         values = reader.mapping(stored)
         return cls(
@@ -156,9 +156,9 @@ class UsageTracker:
         """Prepare the counters of `entry_id`; `async_load` reads what was stored."""
         self._store: Store[dict[str, Any]] = _store(hass, entry_id)
         self.price = price
-        self.total = Counter()
+        self.total = UsageTotals()
         self.cost = 0.0
-        self._profiles: dict[str, Counter] = {}
+        self._profiles: dict[str, UsageTotals] = {}
         self._listeners: set[CALLBACK_TYPE] = set()
         self._closed = False
         self.misreported_utterances = 0
@@ -171,11 +171,11 @@ class UsageTracker:
         """
         reader = _StoredReader()
         stored = reader.mapping(await self._store.async_load())
-        self.total = Counter.from_stored(stored.get("total"), reader)
+        self.total = UsageTotals.from_stored(stored.get("total"), reader)
         self.cost = reader.cost(stored.get("cost"))
         profiles = reader.mapping(stored.get("profiles"))
         self._profiles = {
-            pid: Counter.from_stored(profiles.get(pid), reader) for pid in profile_ids
+            pid: UsageTotals.from_stored(profiles.get(pid), reader) for pid in profile_ids
         }
         if reader.unreadable:
             LOGGER.warning(
@@ -183,9 +183,9 @@ class UsageTracker:
                 self._store.path,
             )
 
-    def profile(self, profile_id: str) -> Counter:
+    def profile(self, profile_id: str) -> UsageTotals:
         """Return the counter of one voice profile."""
-        return self._profiles.setdefault(profile_id, Counter())
+        return self._profiles.setdefault(profile_id, UsageTotals())
 
     @callback
     def async_record(self, profile_id: str, usage: UtteranceUsage) -> None:

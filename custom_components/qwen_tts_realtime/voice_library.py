@@ -1,20 +1,22 @@
-"""The account's custom voices, per config entry: the customisation client and a cached list."""
+"""The account's custom voices, per config entry: the customisation client and a cached list.
+
+A loaded entry keeps its library in its runtime data (a changed key or endpoint reloads the entry,
+and with it the library).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-import hashlib
 import logging
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.tts import Voice
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_ENDPOINT, DOMAIN
 from .realtime import (
@@ -27,11 +29,13 @@ from .realtime import (
     kind_of_model,
 )
 
+if TYPE_CHECKING:
+    from .types import QwenTTSConfigEntry
+
 _LOGGER = logging.getLogger(__name__)
 # How stale the custom voices in the voice pickers may get when they change outside Home
 # Assistant; changes made through this integration refresh the list at once.
 VOICE_LIST_MAX_AGE: Final = timedelta(minutes=5)
-_LIBRARIES: HassKey[dict[str, VoiceLibrary]] = HassKey(f"{DOMAIN}_voice_libraries")
 
 
 @dataclass(slots=True)
@@ -44,9 +48,8 @@ class _Listing:
 class VoiceLibrary:
     """Creates, lists and deletes one account's voices; keeps the lists for the voice pickers."""
 
-    def __init__(self, client: VoicesClient, fingerprint: str) -> None:
+    def __init__(self, client: VoicesClient) -> None:
         self.client = client
-        self.fingerprint = fingerprint
         self._listings: dict[VoiceKind, _Listing] = {"design": _Listing(), "clone": _Listing()}
 
     async def design(
@@ -119,26 +122,26 @@ class VoiceLibrary:
             listing.fetched_at = None
 
 
-@callback
-def voice_library(hass: HomeAssistant, entry: ConfigEntry) -> VoiceLibrary:
-    """Return the entry's library; a new one when its key or endpoint changed.
+def new_voice_library(hass: HomeAssistant, entry: ConfigEntry) -> VoiceLibrary:
+    """Return a library for the entry's key and endpoint, with no list fetched yet.
 
     Raises VoiceApiUnavailableError when the entry's endpoint gives no customisation API.
     """
-    libraries = hass.data.setdefault(_LIBRARIES, {})
-    api_key, endpoint = entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
-    fingerprint = hashlib.sha256(f"{endpoint}\n{api_key}".encode()).hexdigest()
-    library = libraries.get(entry.entry_id)
-    if library is None or library.fingerprint != fingerprint:
-        client = VoicesClient(async_get_clientsession(hass), api_key, endpoint)
-        library = libraries[entry.entry_id] = VoiceLibrary(client, fingerprint)
-    return library
+    client = VoicesClient(
+        async_get_clientsession(hass), entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
+    )
+    return VoiceLibrary(client)
 
 
 @callback
-def async_forget_library(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Drop the entry's library (the entry is being removed)."""
-    hass.data.get(_LIBRARIES, {}).pop(entry.entry_id, None)
+def voice_library(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> VoiceLibrary:
+    """Return the loaded entry's library; one for this call alone while the entry is not loaded.
+
+    Raises VoiceApiUnavailableError when the entry's endpoint gives no customisation API.
+    """
+    if entry.state is ConfigEntryState.LOADED and entry.runtime_data.voices is not None:
+        return entry.runtime_data.voices
+    return new_voice_library(hass, entry)
 
 
 @callback

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 
 import aiohttp
 import pytest
@@ -13,7 +13,7 @@ from custom_components.qwen_tts_realtime.realtime.endpoints import VENDOR_REGION
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
-from .common import KEY, KEYS
+from .helpers import KEY, KEYS, ClientFactory
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +41,6 @@ async def http() -> AsyncGenerator[aiohttp.ClientSession]:
     """The aiohttp session the client runs on (Home Assistant passes its shared one)."""
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-type ClientFactory = Callable[..., RealtimeClient]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from qwen_tts_emulator import Emulator, Scenario
 
-from ..sessions import eventually
-from .common import CONFIG, KEYS, TWO_SENTENCES, chunks
+from ..helpers import eventually
+from .helpers import CONFIG, KEYS, TWO_SENTENCES, chunks
 
 # Paced in real time, so the session is far from over when the consumer stops.
 PACED = Scenario(api_keys=KEYS, realtime_factor=1.0, delta_bytes=960)

@@ -25,8 +25,7 @@ from custom_components.qwen_tts_realtime.realtime.endpoints import (
 from custom_components.qwen_tts_realtime.realtime.errors import InvalidWorkspaceError
 from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
-from .common import CONFIG, KEY, KEYS, MODEL, speak
-from .conftest import ClientFactory
+from .helpers import CONFIG, KEY, KEYS, MODEL, ClientFactory, speak
 
 # What the vendor's SDK (dashscope 2.0.2, v2/_config.py) builds: without a workspace the region's
 # shared host (Singapore's for the regions without one of their own), with one its gateway.

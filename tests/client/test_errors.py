@@ -21,17 +21,17 @@ from custom_components.qwen_tts_realtime.realtime import (
 from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
-from .common import (
+from .helpers import (
     CONFIG,
     KEYS,
     TWO_SENTENCES,
+    ClientFactory,
     chunks,
     collect,
     collect_into,
     config,
     speak,
 )
-from .conftest import ClientFactory
 
 # --- handshake ------------------------------------------------------------------------------
 

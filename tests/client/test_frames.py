@@ -20,7 +20,7 @@ from custom_components.qwen_tts_realtime.realtime.errors import error_from_close
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
-from .common import CONFIG, KEY, KEYS, MODEL, speak
+from .helpers import CONFIG, KEY, KEYS, MODEL, speak
 
 
 def frames_before_audio(*frames: dict[str, Any] | str) -> Scenario:

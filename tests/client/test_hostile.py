@@ -20,8 +20,7 @@ from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
-from .common import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, chunks, config, speak
-from .conftest import ClientFactory
+from .helpers import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, ClientFactory, chunks, config, speak
 
 
 async def test_usage_is_reported_once_per_completed_response(

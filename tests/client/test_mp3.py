@@ -8,8 +8,8 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.audio import PEEK_BYTES, Mp3Joiner
 from qwen_tts_emulator import Emulator, Scenario, render_pcm
 
-from ..mpeg import ID3V2_4, needs_ffmpeg, probe_mp3
-from .common import KEYS, chunks, config, speak
+from ..helpers import ID3V2_4, needs_ffmpeg, probe_mp3
+from .helpers import KEYS, chunks, config, speak
 
 FRAME_HEADER = b"\xff\xf3\xc4\xc4"  # MPEG-2 Layer III, 128 kbit/s, 24 kHz, mono: 384 bytes
 FRAME_BYTES = 384

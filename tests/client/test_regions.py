@@ -31,7 +31,7 @@ from custom_components.qwen_tts_realtime.realtime.errors import (
 )
 from qwen_tts_emulator import Emulator, Fault, Scenario, VendorRegions, default_models
 
-from .common import KEY, KEYS, MODEL
+from .helpers import KEY, KEYS, MODEL
 
 OTHER_KEY = "sk-of-another-region-0123"
 WORKSPACE = "llm-0123abcd"

@@ -13,8 +13,8 @@ from custom_components.qwen_tts_realtime.realtime import EmptyTextError, Realtim
 from custom_components.qwen_tts_realtime.realtime.text import MAX_APPEND_CHARS
 from qwen_tts_emulator import Emulator, Scenario, render_pcm
 
-from ..sessions import eventually
-from .common import (
+from ..helpers import eventually
+from .helpers import (
     CONFIG,
     KEYS,
     TWO_SENTENCES,

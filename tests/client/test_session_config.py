@@ -16,7 +16,7 @@ from custom_components.qwen_tts_realtime.realtime import (
 from custom_components.qwen_tts_realtime.realtime.session_config import Mode
 from qwen_tts_emulator import Emulator, Scenario
 
-from .common import (
+from .helpers import (
     INSTRUCT_MODEL,
     KEYS,
     LEGACY_MODEL,

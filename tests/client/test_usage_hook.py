@@ -7,7 +7,7 @@ import pytest
 from custom_components.qwen_tts_realtime.realtime import IncompleteAudioError, RealtimeClient
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .common import CONFIG, KEYS, TWO_SENTENCES, chunks, config, speak
+from .helpers import CONFIG, KEYS, TWO_SENTENCES, chunks, config, speak
 
 
 async def test_synthesize_reports_the_characters_of_its_response(

@@ -35,7 +35,7 @@ from custom_components.qwen_tts_realtime.realtime.timing import (
 from qwen_tts_emulator import CUSTOMIZATION_PATH, CannedReply, Emulator, Scenario
 from tests.recordings import recording
 
-from .common import KEY
+from .helpers import KEY
 
 VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"

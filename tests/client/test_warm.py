@@ -10,16 +10,16 @@ from custom_components.qwen_tts_realtime.realtime import AuthenticationError, Re
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from ..sessions import all_closed, eventually, utterances
-from .common import (
+from ..helpers import all_closed, eventually, utterances
+from .helpers import (
     CONFIG,
     INSTRUCT_MODEL,
     KEYS,
     MODEL,
+    ClientFactory,
     config,
     speak,
 )
-from .conftest import ClientFactory
 
 
 async def warm_up(client: RealtimeClient, *models: str, idle_timeout: float = 60.0) -> None:

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from qwen_tts_emulator import CUSTOMIZATION_PATH, CannedReply, Emulator, Scenario
-from tests.mpeg import needs_ffmpeg
+from tests.helpers import needs_ffmpeg
 from tests.recordings import recording
 
 from .helpers import CLOSED, KEY, Client, connect

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
+from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components import file_upload
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -12,14 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.qwen_tts_realtime.realtime.endpoints import VENDOR_REGIONS
 from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
-from .ha_fixtures import (
-    API_KEY,
-    NO_SPARES,
-    auto_enable_custom_integrations,
-    make_entry,
-    setup_entry,
-    tts_cache_dir,
-)
+from .helpers import API_KEY, NO_SPARES, SHORT_TIMEOUTS, client_settings, make_entry, setup_entry
 
 # Every translation key a test produces exists: the check's autouse fixture applies to the tests
 # in this folder; its hooks judge, after a run of all of them, whether every string was reached.
@@ -32,17 +28,43 @@ from .translations_check import (
 )
 
 __all__ = [
-    "API_KEY",
-    "auto_enable_custom_integrations",
     "check_translations",
-    "make_entry",
     "pytest_collection_finish",
     "pytest_deselected",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
-    "setup_entry",
-    "tts_cache_dir",
 ]
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Any) -> Generator[None]:
+    """Keep Home Assistant's TTS file cache in a temporary folder (core's fixture isn't shipped)."""
+    with (
+        patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)),
+        patch("homeassistant.components.tts._get_cache_files", return_value={}),
+        patch(
+            "homeassistant.components.tts.SpeechManager.write_tags",
+            side_effect=lambda *args: args[1],
+        ),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the files uploaded to Home Assistant in the test's own folder.
+
+    Its file_upload component otherwise uses one fixed folder in the system's temporary folder,
+    emptied when it starts and deleted when it stops: two test runs at once (two checkouts, or
+    pytest-xdist's workers) would delete each other's uploads.
+    """
+    # An absolute name: Path(tempfile.gettempdir()) / name is then that folder.
+    monkeypatch.setattr(file_upload, "TEMP_DIR_NAME", str(tmp_path / "file_upload"))
 
 
 @pytest.fixture
@@ -96,3 +118,9 @@ async def cold_entry(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry
     config_entry = make_entry(emulator, options=NO_SPARES)
     await setup_entry(hass, config_entry)
     return config_entry
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries set up from now on detect a stalled service in a fraction of a second."""
+    client_settings(monkeypatch, timeouts=SHORT_TIMEOUTS)

@@ -1,34 +1,130 @@
-"""Helpers shared by the integration tests: fetching audio the ways Home Assistant users do."""
+"""Helpers of the tests that drive Home Assistant (their fixtures are in conftest.py).
+
+A config entry wired to the emulator; asking for speech the ways users do (a dashboard's URL,
+`tts.speak` on a player, a result stream as Assist uses); a voice satellite with no device. The
+benchmarks drive Home Assistant with these too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
 from homeassistant.components import media_source, tts
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
+from homeassistant.components.assist_pipeline.pipeline import (
+    async_get_pipeline,
+    async_update_pipeline,
+)
+from homeassistant.components.assist_satellite import (
+    AssistSatelliteConfiguration,
+    AssistSatelliteEntity,
+)
+from homeassistant.components.assist_satellite.const import DATA_COMPONENT
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import async_mock_service
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from qwen_tts_emulator import Emulator
+from custom_components.qwen_tts_realtime.const import (
+    CONF_ENDPOINT,
+    CONF_KEEP_WARM,
+    CONF_MODEL,
+    CONF_PITCH_RATE,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
+    CONF_SPEECH_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    DOMAIN,
+    SUBENTRY_TTS,
+    KeepWarm,
+)
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
+from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
+from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from ..sessions import all_closed, eventually, utterances
+from ..helpers import all_closed, eventually, utterances
 
-__all__ = [
-    "ENTITY_ID",
-    "PLAYER",
-    "eventually",
-    "fetch_url_audio",
-    "pcm_of",
-    "speak_on_player",
-    "stream_audio",
-    "utterances",
-    "utterances_closed",
-]
+__all__ = ["eventually", "utterances"]
 
-ENTITY_ID = "tts.qwen_tts"
+API_KEY = "sk-test-0123456789abcdef"
+PROFILE: dict[str, Any] = {
+    CONF_MODEL: "qwen3-tts-flash-realtime",
+    CONF_VOICE: "Cherry",
+    CONF_LANGUAGE: "en",
+    CONF_SAMPLE_RATE: 24000,
+    CONF_SPEECH_RATE: 1.0,
+    CONF_VOLUME: 50,
+    CONF_PITCH_RATE: 1.0,
+}
+ENTITY_ID = "tts.qwen_tts"  # the profile's TTS entity
 PLAYER = "media_player.kitchen"
+
+# Options of an entry that keeps no spare: each utterance connects under the test's scenario.
+NO_SPARES: dict[str, Any] = {CONF_KEEP_WARM: KeepWarm.OFF}
+# Bounds that detect a stalled service in a fraction of a second (the `short_timeouts` fixture).
+SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3, send=0.3, synthesize=5.0)
+TWO_SENTENCES = "The first sentence is here. The second one follows."
+
+
+# --- a config entry wired to the emulator -------------------------------------------------------
+
+
+def make_entry(
+    emulator: Emulator,
+    *,
+    endpoint: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    **profile: Any,
+) -> MockConfigEntry:
+    """Return a config entry pointing at the emulator (or `endpoint`) with one voice profile."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Qwen TTS (custom)",
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_REGION: "custom",
+            CONF_ENDPOINT: endpoint or emulator.url,
+        },
+        options=dict(options or {}),
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_TTS,
+                title="Qwen TTS",
+                data={**PROFILE, **profile},
+                unique_id=None,
+            )
+        ],
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up with the tts component."""
+    assert await async_setup_component(hass, "tts", {})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def client_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
+    """Make every entry set up from now on build its client with `settings` (e.g. timeouts)."""
+    monkeypatch.setattr(
+        "custom_components.qwen_tts_realtime.RealtimeClient", partial(RealtimeClient, **settings)
+    )
+
+
+def with_faults(*faults: Fault) -> Scenario:
+    """The emulator accepting the test key and misbehaving as `faults` say."""
+    return Scenario(api_keys=frozenset({API_KEY}), faults=list(faults))
+
+
+# --- asking for speech -------------------------------------------------------------------------
 
 
 async def fetch_url_audio(
@@ -100,3 +196,39 @@ async def utterances_closed(emulator: Emulator) -> None:
     A loaded entry legitimately keeps one idle spare socket per model open.
     """
     await eventually(lambda: all_closed(utterances(emulator)))
+
+
+# --- a voice satellite -------------------------------------------------------------------------
+
+
+class Satellite(AssistSatelliteEntity):
+    """A voice satellite that follows Home Assistant's preferred pipeline."""
+
+    _attr_has_entity_name = False
+
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
+        self._attr_unique_id = name
+
+    def async_get_configuration(self) -> AssistSatelliteConfiguration:
+        return AssistSatelliteConfiguration([], [], 1)
+
+    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
+        """Nothing to configure."""
+
+    def on_pipeline_event(self, event: PipelineEvent) -> None:
+        """Nothing to show."""
+
+    def hear_wake_word(self) -> None:
+        """What a pipeline run tells the satellite when speech-to-text starts."""
+        self._internal_on_pipeline_event(PipelineEvent(PipelineEventType.STT_START))
+
+
+async def add_satellite(hass: HomeAssistant, tts_engine: str) -> Satellite:
+    """Set up Assist with a satellite whose (preferred) pipeline speaks with `tts_engine`."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "assist_satellite", {})
+    await async_update_pipeline(hass, async_get_pipeline(hass), tts_engine=tts_engine)
+    satellite = Satellite("kitchen_satellite")
+    await hass.data[DATA_COMPONENT].async_add_entities([satellite])
+    return satellite

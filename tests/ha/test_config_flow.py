@@ -22,7 +22,7 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Scenario
 
-from .conftest import API_KEY, make_entry, setup_entry
+from .helpers import API_KEY, make_entry, setup_entry
 
 VOICE_STEP = {
     "voice": "Ethan",

@@ -30,9 +30,7 @@ from yarl import URL
 from custom_components.qwen_tts_realtime.realtime.endpoints import REALTIME_PATH
 from qwen_tts_emulator import Emulator
 
-from .conftest import make_entry, setup_entry
-from .ha_fixtures import NO_SPARES
-from .helpers import stream_audio
+from .helpers import NO_SPARES, make_entry, setup_entry, stream_audio
 
 
 class NoSuchHost(AbstractResolver):

@@ -52,8 +52,7 @@ from custom_components.qwen_tts_realtime.realtime.errors import (
 )
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .conftest import API_KEY
-from .helpers import ENTITY_ID, stream_audio
+from .helpers import API_KEY, ENTITY_ID, stream_audio
 
 ERRORS: dict[str, tuple[RealtimeError, str, type[HomeAssistantError]]] = {
     "out_of_range": (

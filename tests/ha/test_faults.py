@@ -14,32 +14,29 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES, Timeouts
+from custom_components.qwen_tts_realtime.realtime.timing import MAX_BAD_FRAMES
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
-from .conftest import API_KEY, make_entry, setup_entry
-from .ha_fixtures import NO_SPARES, client_settings
-from .helpers import ENTITY_ID, stream_audio, utterances
-
-TWO_SENTENCES = "The first sentence is here. The second one follows."
-SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3)
-
-
-@pytest.fixture(autouse=True)
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stalls are detected in a fraction of a second instead of the production 10-15 s."""
-    client_settings(monkeypatch, timeouts=SHORT_TIMEOUTS)
-
-
-@pytest.fixture(name="entry")
-def cold(cold_entry: MockConfigEntry) -> MockConfigEntry:
-    """Every utterance connects under the test's scenario (no spare)."""
-    return cold_entry
+from .helpers import (
+    API_KEY,
+    ENTITY_ID,
+    NO_SPARES,
+    TWO_SENTENCES,
+    make_entry,
+    pcm_of,
+    setup_entry,
+    stream_audio,
+    utterances,
+    with_faults,
+)
 
 
-def utterance_faults(*faults: Fault) -> Scenario:
-    """A scenario whose faults hit every connection but the setup check (connection 0)."""
-    return Scenario(api_keys=frozenset({API_KEY}), faults=list(faults))
+async def speak_error(emulator: Emulator, hass: HomeAssistant) -> HomeAssistantError:
+    """Ask for speech that must fail; return the error once no socket is left open."""
+    with pytest.raises(HomeAssistantError) as raised:
+        await stream_audio(hass, TWO_SENTENCES)
+    await emulator.wait_idle()  # the connection counter is back at zero
+    return raised.value
 
 
 FAULTS: dict[str, tuple[Scenario, str]] = {
@@ -48,25 +45,25 @@ FAULTS: dict[str, tuple[Scenario, str]] = {
     "handshake_500": (Scenario(handshake_status=500), "cannot_connect"),
     "handshake_503": (Scenario(handshake_status=503), "cannot_connect"),
     "error_before_audio": (
-        utterance_faults(Fault("error", "after_update", code="InternalError")),
+        with_faults(Fault("error", "after_update", code="InternalError")),
         "service_error",
     ),
     "error_after_partial_audio": (
-        utterance_faults(Fault("error", "mid_stream", code="InternalError")),
+        with_faults(Fault("error", "mid_stream", code="InternalError")),
         "service_error",
     ),
     "error_between_responses": (
-        utterance_faults(Fault("error", "after_response_done", response=0, code="InternalError")),
+        with_faults(Fault("error", "after_response_done", response=0, code="InternalError")),
         "service_error",
     ),
     "throttling": (
-        utterance_faults(
+        with_faults(
             Fault("error", "after_update", code="Throttling", message="Requests throttled")
         ),
         "rate_limited",
     ),
     "unknown_voice": (
-        utterance_faults(
+        with_faults(
             Fault(
                 "error",
                 "after_update",
@@ -77,16 +74,14 @@ FAULTS: dict[str, tuple[Scenario, str]] = {
         ),
         "unknown_voice",
     ),
-    "closed_before_audio": (utterance_faults(Fault("close", "before_audio")), "connection_closed"),
-    "closed_mid_stream": (utterance_faults(Fault("close", "mid_stream")), "connection_closed"),
+    "closed_before_audio": (with_faults(Fault("close", "before_audio")), "connection_closed"),
+    "closed_mid_stream": (with_faults(Fault("close", "mid_stream")), "connection_closed"),
     "closed_after_response_done": (
-        utterance_faults(Fault("close", "after_response_done", response=1)),
+        with_faults(Fault("close", "after_response_done", response=1)),
         "connection_closed",
     ),
-    "stall_before_audio": (utterance_faults(Fault("stall", "before_audio")), "audio_timeout"),
-    "stall_mid_stream": (utterance_faults(Fault("stall", "mid_stream")), "audio_timeout"),
     "malformed_burst": (
-        utterance_faults(Fault("malformed", "mid_stream", repeat=MAX_BAD_FRAMES + 1)),
+        with_faults(Fault("malformed", "mid_stream", repeat=MAX_BAD_FRAMES + 1)),
         "protocol_error",
     ),
 }
@@ -96,30 +91,46 @@ FAULTS: dict[str, tuple[Scenario, str]] = {
 async def test_fault_gives_translated_error_and_leaks_nothing(
     hass: HomeAssistant,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
     scenario: Scenario,
     translation_key: str,
 ) -> None:
     emulator.scenario = scenario
 
-    with pytest.raises(HomeAssistantError) as raised:
-        await stream_audio(hass, TWO_SENTENCES)
+    error = await speak_error(emulator, hass)
 
-    assert raised.value.translation_key == translation_key
-    assert str(raised.value)
-    await emulator.wait_idle()  # the connection counter is back at zero
+    assert error.translation_key == translation_key
+    assert str(error)
+
+
+# Stalls are detected in a fraction of a second instead of the production 10-15 s.
+@pytest.mark.usefixtures("short_timeouts")
+@pytest.mark.parametrize(
+    "fault",
+    [Fault("stall", "before_audio"), Fault("stall", "mid_stream")],
+    ids=["stall_before_audio", "stall_mid_stream"],
+)
+async def test_stall_gives_translated_error_and_leaks_nothing(
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry, fault: Fault
+) -> None:
+    emulator.scenario = with_faults(fault)
+
+    error = await speak_error(emulator, hass)
+
+    assert error.translation_key == "audio_timeout"
+    assert str(error)
 
 
 async def test_failed_audio_is_not_cached(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = utterance_faults(Fault("close", "mid_stream", times=1))
+    emulator.scenario = with_faults(Fault("close", "mid_stream", times=1))
     with pytest.raises(HomeAssistantError):
         await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
 
     audio = await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
 
-    assert audio[audio.index(b"data") + 8 :] == utterances(emulator)[-1].pcm
+    assert pcm_of(audio) == utterances(emulator)[-1].pcm
     assert len(utterances(emulator)) == 2  # synthesized again, not served from a partial cache
 
 
@@ -137,7 +148,7 @@ async def test_unknown_model_is_reported_as_rejected_session(
 
 
 async def test_auth_failure_while_speaking_starts_reauth(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     emulator.scenario = Scenario(api_keys=frozenset({"sk-rotated"}))
 
@@ -150,15 +161,13 @@ async def test_auth_failure_while_speaking_starts_reauth(
 
 
 async def test_connection_lost_before_audio_is_recovered_without_duplicate_audio(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = Scenario(
-        api_keys=frozenset({API_KEY}), faults=[Fault("close", "before_audio", times=1)]
-    )
+    emulator.scenario = with_faults(Fault("close", "before_audio", times=1))
 
     audio = await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
 
-    assert audio[audio.index(b"data") + 8 :] == b"".join(
+    assert pcm_of(audio) == b"".join(
         render_pcm(sentence, voice="Cherry")
         for sentence in ("The first sentence is here.", "The second one follows.")
     )  # once, not duplicated
@@ -166,7 +175,7 @@ async def test_connection_lost_before_audio_is_recovered_without_duplicate_audio
 
 
 async def test_auth_errors_are_not_retried(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     attempts = emulator.connections_total
     emulator.scenario = Scenario(handshake_status=401)
@@ -179,7 +188,7 @@ async def test_auth_errors_are_not_retried(
 
 @pytest.mark.parametrize("message", ["", "   \n\t "])
 async def test_nothing_to_speak_is_a_clear_error(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, message: str
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry, message: str
 ) -> None:
     with pytest.raises(HomeAssistantError) as raised:
         await stream_audio(hass, message)
@@ -189,7 +198,7 @@ async def test_nothing_to_speak_is_a_clear_error(
 
 
 async def test_control_characters_are_not_sent(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     await stream_audio(hass, "Hello\x00\x07 world.\x1b")
 
@@ -207,7 +216,7 @@ async def test_control_characters_are_not_sent(
     ids=["markup", "unicode"],
 )
 async def test_unusual_text_is_sent_verbatim(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, message: str
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry, message: str
 ) -> None:
     await stream_audio(hass, message)
 
@@ -220,7 +229,7 @@ async def test_unusual_text_is_sent_verbatim(
 
 
 async def test_long_message_goes_out_in_bounded_appends(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     message = "Word " * 4000  # 20,000 characters
 
@@ -236,7 +245,7 @@ async def test_long_message_goes_out_in_bounded_appends(
 
 
 async def test_fifty_concurrent_utterances_get_their_own_audio(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     messages = [f"Message number {index}." for index in range(50)]
 
@@ -245,14 +254,14 @@ async def test_fifty_concurrent_utterances_get_their_own_audio(
     )
 
     for message, audio in zip(messages, results, strict=True):
-        assert audio[audio.index(b"data") + 8 :] == render_pcm(message, voice="Cherry")
+        assert pcm_of(audio) == render_pcm(message, voice="Cherry")
     await emulator.wait_idle()  # the connection counter is back at zero
 
 
 async def test_api_key_never_appears_in_logs_or_errors(
     hass: HomeAssistant,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -260,8 +269,8 @@ async def test_api_key_never_appears_in_logs_or_errors(
     for scenario in (
         Scenario(api_keys=frozenset({API_KEY})),
         Scenario(handshake_status=401),
-        utterance_faults(Fault("error", "after_update", code="InternalError")),
-        utterance_faults(Fault("close", "mid_stream")),
+        with_faults(Fault("error", "after_update", code="InternalError")),
+        with_faults(Fault("close", "mid_stream")),
     ):
         emulator.scenario = scenario
         try:
@@ -275,7 +284,7 @@ async def test_api_key_never_appears_in_logs_or_errors(
 
 
 async def test_interrupted_stream_closes_the_socket_and_stops_reading_text(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     engine = get_engine_instance(hass, ENTITY_ID)
     assert isinstance(engine, tts.TextToSpeechEntity)

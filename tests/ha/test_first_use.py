@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator
 
-from .conftest import API_KEY
-from .helpers import ENTITY_ID, pcm_of, speak_on_player, utterances, utterances_closed
+from .helpers import API_KEY, ENTITY_ID, pcm_of, speak_on_player, utterances, utterances_closed
 
 
 async def test_an_entry_added_through_the_config_flow_speaks(

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator
 
-from .conftest import API_KEY, make_entry
+from .helpers import API_KEY, make_entry
 from .test_config_flow import VOICE_STEP, voice_step
 
 LANGUAGES = ["en", "zh-Hans"]

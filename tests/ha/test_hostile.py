@@ -29,33 +29,26 @@ from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.realtime.timing import MAX_FRAME_BYTES, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
-from .conftest import API_KEY, make_entry, setup_entry
-from .ha_fixtures import NO_SPARES, client_settings
-from .helpers import ENTITY_ID, fetch_url_audio, pcm_of, stream_audio, utterances
+from .helpers import (
+    API_KEY,
+    ENTITY_ID,
+    NO_SPARES,
+    TWO_SENTENCES,
+    client_settings,
+    fetch_url_audio,
+    make_entry,
+    pcm_of,
+    setup_entry,
+    stream_audio,
+    utterances,
+    with_faults,
+)
 
-SHORT_TIMEOUTS = Timeouts(connect=2.0, first_audio=0.3, audio=0.3, send=0.3, synthesize=5.0)
 HANG_GUARD = 20.0  # a guard against a hanging test, far above every bound under test
-TWO_SENTENCES = "The first sentence is here. The second one follows."
 WHOLE = render_pcm("The first sentence is here.") + render_pcm("The second one follows.")
 # What one utterance of "Hello." may hold in memory at its peak, endless audio or not: its audio
 # budget (36 s of 24 kHz PCM, 1.7 MB) several times over for the copies on its way.
 MEMORY_BOUND = 16 * 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bounds are short: stalls are detected in a fraction of a second."""
-    client_settings(monkeypatch, timeouts=SHORT_TIMEOUTS)
-
-
-@pytest.fixture(name="entry")
-def cold(cold_entry: MockConfigEntry) -> MockConfigEntry:
-    """Every utterance connects under the test's scenario (no spare)."""
-    return cold_entry
-
-
-def faults(*fault: Fault) -> Scenario:
-    return Scenario(api_keys=frozenset({API_KEY}), faults=list(fault))
 
 
 async def speak_error(hass: HomeAssistant, message: str = TWO_SENTENCES) -> HomeAssistantError:
@@ -80,37 +73,44 @@ async def drain(audio: AsyncIterator[bytes]) -> None:
         pass
 
 
+# Stalls are detected in a fraction of a second instead of the production 10-15 s.
+@pytest.mark.usefixtures("short_timeouts")
 @pytest.mark.parametrize(
-    ("fault", "translation_key"),
+    "fault",
     [
-        (Fault("noise", "after_update"), "audio_timeout"),
-        (Fault("noise", "mid_stream"), "audio_timeout"),
-        (Fault("trickle", "before_audio"), "audio_timeout"),
-        (Fault("trickle", "mid_stream"), "audio_timeout"),
-        (Fault("huge", "before_audio", size=MAX_FRAME_BYTES + 1024), "protocol_error"),
+        Fault("noise", "after_update"),
+        Fault("noise", "mid_stream"),
+        Fault("trickle", "before_audio"),
+        Fault("trickle", "mid_stream"),
     ],
-    ids=["unknown-events-forever", "unknown-events-after-audio", "trickle", "trickle-after-audio",
-         "huge-frame"],
-)  # fmt: skip
+    ids=["unknown-events-forever", "unknown-events-after-audio", "trickle", "trickle-after-audio"],
+)
 async def test_service_that_never_finishes_gets_a_translated_error(
-    hass: HomeAssistant,
-    emulator: Emulator,
-    entry: MockConfigEntry,
-    fault: Fault,
-    translation_key: str,
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry, fault: Fault
 ) -> None:
-    emulator.scenario = faults(fault)
+    emulator.scenario = with_faults(fault)
 
     error = await speak_error(hass)
 
-    assert error.translation_key == translation_key
+    assert error.translation_key == "audio_timeout"
+    await emulator.wait_idle()  # no socket left open
+
+
+async def test_a_frame_over_the_bound_gets_a_translated_error(
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
+) -> None:
+    emulator.scenario = with_faults(Fault("huge", "before_audio", size=MAX_FRAME_BYTES + 1024))
+
+    error = await speak_error(hass)
+
+    assert error.translation_key == "protocol_error"
     await emulator.wait_idle()  # no socket left open
 
 
 async def test_endless_audio_is_cut_at_the_budget_in_bounded_memory(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = faults(Fault("endless", "before_audio"))
+    emulator.scenario = with_faults(Fault("endless", "before_audio"))
 
     tracemalloc.start()
     try:
@@ -124,10 +124,11 @@ async def test_endless_audio_is_cut_at_the_budget_in_bounded_memory(
     await emulator.wait_idle()
 
 
+@pytest.mark.usefixtures("short_timeouts")
 async def test_service_that_stops_reading_gets_a_send_timeout(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = faults(Fault("stop_reading", "after_update"))
+    emulator.scenario = with_faults(Fault("stop_reading", "after_update"))
 
     async def agent_that_never_stops() -> AsyncGenerator[str]:
         while True:  # fills any socket buffer
@@ -153,11 +154,11 @@ async def test_truncated_speech_is_not_cached_and_is_synthesized_whole_next_time
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
     fault: Fault,
 ) -> None:
     fault.times = 1
-    emulator.scenario = faults(fault)
+    emulator.scenario = with_faults(fault)
     options = {"preferred_format": "wav"}
     cut_short = await fetch_url_audio(hass_client, TWO_SENTENCES, options)  # HTTP 200 was sent
 
@@ -169,9 +170,9 @@ async def test_truncated_speech_is_not_cached_and_is_synthesized_whole_next_time
 
 
 async def test_session_finished_before_the_end_of_the_text_is_an_error(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    emulator.scenario = faults(Fault("finish", "after_response_done", response=0))
+    emulator.scenario = with_faults(Fault("finish", "after_response_done", response=0))
     released = asyncio.Event()
 
     async def agent() -> AsyncGenerator[str]:
@@ -186,10 +187,10 @@ async def test_session_finished_before_the_end_of_the_text_is_an_error(
 
 
 async def test_a_response_completed_without_a_sound_is_an_error_not_an_empty_file(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
     # Complete by every rule (the response ended "completed", then session.finished), yet silent.
-    emulator.scenario = faults(Fault("incomplete", "before_audio", status="completed"))
+    emulator.scenario = with_faults(Fault("incomplete", "before_audio", status="completed"))
 
     error = await speak_error(hass, "Hello.")
 
@@ -230,32 +231,34 @@ async def test_a_whole_message_that_takes_too_long_is_given_up(
 async def test_account_error_raises_a_repair_not_reauth_and_clears_when_speech_works(
     hass: HomeAssistant,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     code: str,
     translation_key: str,
 ) -> None:
-    emulator.scenario = faults(Fault("error", "after_update", code=code, message="No.", times=1))
+    emulator.scenario = with_faults(
+        Fault("error", "after_update", code=code, message="No.", times=1)
+    )
 
     error = await speak_error(hass)
     await hass.async_block_till_done()
 
     assert error.translation_key == translation_key
     assert not hass.config_entries.flow.async_progress()  # the key is fine: no reauth
-    issue = issue_registry.async_get_issue(DOMAIN, f"account_{entry.entry_id}")
+    issue = issue_registry.async_get_issue(DOMAIN, f"account_{cold_entry.entry_id}")
     assert issue is not None
     assert issue.translation_key == translation_key
 
     await stream_audio(hass, "Hello.")
 
-    assert issue_registry.async_get_issue(DOMAIN, f"account_{entry.entry_id}") is None
+    assert issue_registry.async_get_issue(DOMAIN, f"account_{cold_entry.entry_id}") is None
 
 
 async def test_frames_sent_to_an_idle_spare_never_reach_the_next_utterance(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
     stray = {"type": "response.audio.delta", "delta": base64.b64encode(b"STRAY!").decode()}
-    emulator.scenario = faults(Fault("frame", "after_created", connection=0, frame=stray))
+    emulator.scenario = with_faults(Fault("frame", "after_created", connection=0, frame=stray))
     await setup_entry(hass, make_entry(emulator))  # connection 0: the check, kept as the spare
 
     audio = await stream_audio(hass, "Hello.", {"preferred_format": "wav"})
@@ -267,7 +270,7 @@ async def test_undecodable_frame_is_skipped_and_counted_in_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
 ) -> None:
     emulator.scenario = Scenario(
         api_keys=frozenset({API_KEY}),
@@ -279,7 +282,7 @@ async def test_undecodable_frame_is_skipped_and_counted_in_diagnostics(
     )
 
     audio = await stream_audio(hass, TWO_SENTENCES, {"preferred_format": "wav"})
-    diagnostics: Any = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    diagnostics: Any = await get_diagnostics_for_config_entry(hass, hass_client, cold_entry)
 
     assert pcm_of(audio) == WHOLE
     assert diagnostics["runtime"]["skipped_frames"] == 2
@@ -315,7 +318,7 @@ def _holds(value: object, secret: str, depth: int = 0) -> bool:
 
 @pytest.mark.parametrize("status", [401, 403, 500])
 async def test_no_raised_error_chain_holds_the_key(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, status: int
+    hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry, status: int
 ) -> None:
     emulator.scenario = Scenario(handshake_status=status)
 
@@ -352,7 +355,7 @@ async def test_no_raised_error_chain_holds_the_key(
 async def test_odd_options_are_refused_before_any_socket_opens(
     hass: HomeAssistant,
     emulator: Emulator,
-    entry: MockConfigEntry,
+    cold_entry: MockConfigEntry,
     options: dict[str, Any],
     translation_key: str,
 ) -> None:

@@ -25,8 +25,7 @@ from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import eventually, stream_audio
+from .helpers import API_KEY, eventually, make_entry, setup_entry, stream_audio
 
 
 async def test_diagnostics_redact_the_key(

@@ -27,8 +27,7 @@ from custom_components.qwen_tts_realtime.const import (
 from custom_components.qwen_tts_realtime.realtime import Region, endpoint_for
 from qwen_tts_emulator import Emulator, VendorRegions
 
-from .ha_fixtures import API_KEY, PROFILE, setup_entry
-from .helpers import stream_audio
+from .helpers import API_KEY, PROFILE, setup_entry, stream_audio
 
 WORKSPACE = "llm-0123abcd"
 

@@ -8,7 +8,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from qwen_tts_emulator import Emulator, render_pcm
 
-from ..mpeg import ID3V2_4, needs_ffmpeg, probe_mp3
+from ..helpers import ID3V2_4, needs_ffmpeg, probe_mp3
 from .helpers import fetch_url_audio, utterances, utterances_closed
 
 SENTENCES = ["The washing machine has finished.", "The dryer is next.", "Then fold it all."]

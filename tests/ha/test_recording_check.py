@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from qwen_tts_emulator import Emulator
 
-from ..mpeg import needs_ffmpeg
+from ..helpers import needs_ffmpeg
 from ..recordings import recording
 from .test_voice_flows import assert_translated, start, step, upload
 

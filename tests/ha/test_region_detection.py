@@ -28,7 +28,7 @@ from custom_components.qwen_tts_realtime.const import (
 from custom_components.qwen_tts_realtime.realtime import Region, endpoint_for
 from qwen_tts_emulator import Scenario, VendorRegions
 
-from .ha_fixtures import PROFILE, setup_entry
+from .helpers import PROFILE, setup_entry
 from .test_config_flow import VOICE_STEP
 
 KEYS = {Region.INTERNATIONAL: "sk-intl-0123456789", Region.MAINLAND_CHINA: "sk-cn-0123456789"}

@@ -15,8 +15,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator
 
-from .conftest import make_entry, setup_entry
-from .helpers import stream_audio
+from .helpers import make_entry, setup_entry, stream_audio
 
 RETIRED = "qwen-tts-realtime"
 REPLACEMENT = "qwen3-tts-flash-realtime"

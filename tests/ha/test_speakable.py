@@ -23,8 +23,15 @@ from qwen_tts_emulator import (
 )
 
 from . import test_assist_streaming as assist
-from .conftest import make_entry, setup_entry
-from .helpers import ENTITY_ID, fetch_url_audio, speak_on_player, stream_audio, utterances
+from .helpers import (
+    ENTITY_ID,
+    fetch_url_audio,
+    make_entry,
+    setup_entry,
+    speak_on_player,
+    stream_audio,
+    utterances,
+)
 from .test_usage import billed, profile_characters
 
 MARKDOWN = (

@@ -20,12 +20,13 @@ from custom_components.qwen_tts_realtime.realtime import kind_of_voice
 from custom_components.qwen_tts_realtime.realtime.audio import PEEK_BYTES, id3_size, xing_frame_size
 from qwen_tts_emulator import Emulator, render_pcm
 
-from .conftest import make_entry, setup_entry
 from .helpers import (
     ENTITY_ID,
     eventually,
     fetch_url_audio,
+    make_entry,
     pcm_of,
+    setup_entry,
     speak_on_player,
     stream_audio,
     utterances,

@@ -26,8 +26,16 @@ from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.realtime.timing import MAX_USAGE_COUNT
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
 
-from .conftest import API_KEY, make_entry, setup_entry
-from .helpers import ENTITY_ID, eventually, speak_on_player, stream_audio, utterances
+from .helpers import (
+    API_KEY,
+    ENTITY_ID,
+    eventually,
+    make_entry,
+    setup_entry,
+    speak_on_player,
+    stream_audio,
+    utterances,
+)
 from .test_assist_streaming import DELTAS, run_streaming_pipeline
 
 PRICE = 0.13  # what a user types; the integration knows no price of its own

@@ -18,8 +18,7 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .conftest import API_KEY
-from .helpers import utterances, utterances_closed
+from .helpers import API_KEY, utterances, utterances_closed
 from .test_config_flow import VOICE_STEP, voice_step
 
 INSTRUCT = "qwen3-tts-instruct-flash-realtime"

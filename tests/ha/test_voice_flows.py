@@ -34,8 +34,15 @@ from custom_components.qwen_tts_realtime.voice_library import VOICE_LIST_MAX_AGE
 from qwen_tts_emulator import Emulator
 
 from ..recordings import recording
-from .conftest import make_entry, setup_entry
-from .helpers import eventually, fetch_url_audio, pcm_of, stream_audio, utterances
+from .helpers import (
+    eventually,
+    fetch_url_audio,
+    make_entry,
+    pcm_of,
+    setup_entry,
+    stream_audio,
+    utterances,
+)
 
 VD_MODEL = "qwen3-tts-vd-realtime-2026-01-15"
 VC_MODEL = "qwen3-tts-vc-realtime-2026-01-15"
@@ -274,6 +281,8 @@ async def unconfirmed_design(
         "custom_components.qwen_tts_realtime.voice_library.VoicesClient",
         partial(VoicesClient, timeout=1.0),
     )
+    # The entry makes its voices client when it is set up.
+    assert await hass.config_entries.async_reload(entry.entry_id)
     emulator.voices.create_delay = 2.0
     result = await submit_new_voice(hass, hass_client, entry, "design")
     assert result["errors"] == {"base": "create_uncertain"}

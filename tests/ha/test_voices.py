@@ -11,8 +11,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.qwen_tts_realtime.realtime.catalog import MODELS
 from qwen_tts_emulator import Emulator
 
-from .conftest import make_entry, setup_entry
-from .helpers import ENTITY_ID
+from .helpers import ENTITY_ID, make_entry, setup_entry
 
 FLASH_VOICES = len(MODELS["qwen3-tts-flash-realtime"].voices)
 

@@ -22,10 +22,18 @@ from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT
 from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive
 from qwen_tts_emulator import Emulator, Scenario
 
-from .conftest import API_KEY
-from .ha_fixtures import NO_SPARES, client_settings, make_entry, setup_entry
-from .helpers import ENTITY_ID, eventually, stream_audio, utterances
-from .satellite import add_satellite
+from .helpers import (
+    API_KEY,
+    ENTITY_ID,
+    NO_SPARES,
+    add_satellite,
+    client_settings,
+    eventually,
+    make_entry,
+    setup_entry,
+    stream_audio,
+    utterances,
+)
 
 MODEL = "qwen3-tts-flash-realtime"
 INSTRUCT = "qwen3-tts-instruct-flash-realtime"

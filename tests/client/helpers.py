@@ -1,11 +1,15 @@
-"""Constants and small helpers shared by the client's tests."""
+"""Constants and small helpers shared by the client's tests (their fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
-from custom_components.qwen_tts_realtime.realtime import SessionConfig, model_info
+from custom_components.qwen_tts_realtime.realtime import (
+    RealtimeClient,
+    SessionConfig,
+    model_info,
+)
 from custom_components.qwen_tts_realtime.realtime.session_config import Mode
 from qwen_tts_emulator import SessionRecord
 
@@ -16,6 +20,9 @@ INSTRUCT_MODEL = "qwen3-tts-instruct-flash-realtime"
 LEGACY_MODEL = "qwen-tts-realtime"
 CONFIG = SessionConfig(model=model_info(MODEL), voice="Cherry")
 TWO_SENTENCES = "The first sentence. The second sentence."
+
+# What the `make_client` fixture gives: build a client of the emulator (closed after the test).
+type ClientFactory = Callable[..., RealtimeClient]
 
 
 async def collect(audio: AsyncGenerator[bytes]) -> list[bytes]:

@@ -1,10 +1,11 @@
 """Takes the README's screenshots from the running demo, in English and Simplified Chinese.
 
-Run by scripts/screenshots, which starts the demo and this module's Python (the host's, with
-Playwright, driving the Debian chromium package). Each scene walks one flow and takes its pictures
-on the way, in each language: docs/images/NAME.png in English, docs/images/zh-Hans/NAME.png in
-Chinese. A walk also checks what it shows works (a scene fails loudly, never photographs a broken
-state). Add a walk by adding a scene to SCENES (the custom-voice walks are in screenshot_voices.py).
+Run as `python -m scripts.screenshots [SCENE ...]` by scripts/take-screenshots, which starts the
+demo and runs this package in a Python of its own with Playwright, driving the Debian chromium
+package. Each scene walks one flow and takes its pictures on the way, in each language:
+docs/images/NAME.png in English, docs/images/zh-Hans/NAME.png in Chinese. A walk also checks what
+it shows works (a scene fails loudly, never photographs a broken state). Add a walk by adding a
+scene to SCENES (the custom-voice walks are in voices.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import urllib.parse
 import urllib.request
 
 from playwright.sync_api import Page, sync_playwright
-from screenshot_ui import (
+
+from .ui import (
     BASE,
     DOMAIN,
     REPO,
@@ -33,7 +35,7 @@ from screenshot_ui import (
     show_integration,
     submit,
 )
-from screenshot_voices import VOICE_SCENES
+from .voices import VOICE_SCENES
 
 CLIENT_ID = f"{BASE}/"
 IMAGES = REPO / "docs" / "images"
@@ -145,7 +147,7 @@ def take(scenes: list[Scene]) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="scripts/take-screenshots", description=__doc__)
     parser.add_argument("scenes", nargs="*", help="names of the scenes to take (default: all)")
     args = parser.parse_args()
     chosen = [scene for scene in SCENES if not args.scenes or scene.name in args.scenes]

@@ -1,8 +1,14 @@
-"""What ffmpeg makes of an mp3 stream: shared by the client and the HA tests."""
+"""Helpers shared by the client and the Home Assistant tests.
+
+What the emulator recorded and waiting for it; what ffmpeg makes of an mp3 stream. The recordings
+to clone voices from are in recordings.py, which needs nothing but the standard library (the
+screenshot walks load it too).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 import shutil
@@ -10,9 +16,31 @@ import tempfile
 
 import pytest
 
+from qwen_tts_emulator import Emulator, SessionRecord
+
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
 ID3V2_4 = b"ID3\x04\x00"  # the start of the tags ffmpeg writes
-_RATE = 24000  # decoded at this rate, whatever the stream's
+_RATE = 24000  # mp3 is decoded at this rate, whatever the stream's
+
+
+async def eventually(condition: Callable[[], bool], limit: float = 5.0) -> None:
+    """Wait until `condition()` holds (a guard against hanging, not a timing assertion)."""
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - the emulator's records have no events to await
+            await asyncio.sleep(0.005)
+
+
+def utterances(emulator: Emulator) -> list[SessionRecord]:
+    """Sessions that were asked to speak (the setup check and idle spares only shake hands)."""
+    return [r for r in emulator.sessions if "session.update" in r.received_types()]
+
+
+def all_closed(records: Iterable[SessionRecord]) -> bool:
+    """Return True when every session is closed."""
+    return all(r.closed_at is not None for r in records)
+
+
+# --- mp3, as ffmpeg sees it ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

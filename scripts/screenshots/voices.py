@@ -15,7 +15,8 @@ import tempfile
 import time
 
 from playwright.sync_api import Page, Response
-from screenshot_ui import (
+
+from .ui import (
     BASE,
     DOMAIN,
     REPO,
@@ -92,13 +93,21 @@ def _listen(page: Page) -> None:
         raise WalkError(f"the preview link left the flow (now at {page.url})")
 
 
-def design(page: Page, language: str) -> Iterator[Shot]:
-    remove_profiles(page, "narrator")
+def _make_voice(page: Page, language: str, source: str, name: str) -> None:
+    """Open the flow's `source` step (design or clone) with the voice's name filled in.
+
+    A profile of that name left by an interrupted run is removed first.
+    """
+    remove_profiles(page, name)
     add_profile(page, language)
-    choose(page, language, "user", "design")
+    choose(page, language, "user", source)
     dialog(page)
+    field(page, "name").fill(name)
+
+
+def design(page: Page, language: str) -> Iterator[Shot]:
+    _make_voice(page, language, "design", "narrator")
     description, sentence = DESIGN[language]
-    field(page, "name").fill("narrator")
     field(page, "description").fill(description)
     field(page, "preview_text").fill(sentence)
     yield "voice-design", dialog(page)
@@ -121,11 +130,7 @@ def _upload(page: Page, path: Path) -> None:
 
 
 def clone(page: Page, language: str) -> Iterator[Shot]:
-    remove_profiles(page, "grandma")
-    add_profile(page, language)
-    choose(page, language, "user", "clone")
-    dialog(page)
-    field(page, "name").fill("grandma")
+    _make_voice(page, language, "clone", "grandma")
     yield "voice-clone", dialog(page)
     with tempfile.TemporaryDirectory() as folder:
         low, good = Path(folder, "16k"), Path(folder, "24k")

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:8123"
 DOMAIN = "qwen_tts_realtime"
 VIEWPORT = {"width": 1280, "height": 1300}  # tall enough for the longest form unscrolled
