@@ -183,7 +183,8 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
             data, errors = await checked_profile(self.hass, credentials, model, user_input)
             if not errors:
                 return self._create_entry(data)
-        return voice_form(self, model, user_input, {}, errors)
+        placeholders = form_placeholders(self._connection[CONF_ENDPOINT])
+        return voice_form(self, model, user_input, {}, errors, placeholders=placeholders)
 
     def _create_entry(self, profile: dict[str, Any]) -> ConfigFlowResult:
         """Create the entry with its first profile."""
