@@ -39,7 +39,7 @@ from .const import (
     PRICING_URL,
     SUBENTRY_TTS,
 )
-from .errors import key_check_errors
+from .errors import form_placeholders, key_check_errors
 from .flow_schemas import (
     api_key_schema,
     connection_schema,
@@ -84,6 +84,7 @@ class KeyCheck:
     endpoint: str = ""  # the key works here
     other_region: Region | None = None  # refused in the region chosen, accepted in this one
     errors: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)  # what the errors name
 
 
 async def _handshake(hass: HomeAssistant, api_key: str, endpoint: str) -> RealtimeError | None:
@@ -117,7 +118,7 @@ async def check_key(
             case AuthenticationError():
                 return KeyCheck(errors={"base": "invalid_key"})  # no region accepts it
         # The other region cannot say: keep the hint that keys are bound to a region.
-    return KeyCheck(errors=key_check_errors(failure))
+    return KeyCheck(errors=key_check_errors(failure), placeholders=form_placeholders(endpoint))
 
 
 class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -152,19 +153,19 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the API key and the region."""
-        errors: dict[str, str] = {}
+        check = KeyCheck()
         if user_input is not None:
             outcome = await self._connect(user_input[CONF_API_KEY], user_input)
             if not isinstance(outcome, KeyCheck):
                 return outcome
-            errors = outcome.errors
+            check = outcome
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
                 connection_schema(user_input or {}), user_input
             ),
-            errors=errors,
-            description_placeholders={"api_key_url": _api_key_url(self.hass)},
+            errors=check.errors,
+            description_placeholders={"api_key_url": _api_key_url(self.hass), **check.placeholders},
         )
 
     async def async_step_profile(
@@ -185,7 +186,8 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
             data, errors = await checked_profile(self.hass, credentials, model, user_input)
             if not errors:
                 return self._create_entry(data)
-        return voice_form(self, model, user_input, {}, errors)
+        placeholders = form_placeholders(self._connection[CONF_ENDPOINT])
+        return voice_form(self, model, user_input, {}, errors, placeholders=placeholders)
 
     def _create_entry(self, profile: dict[str, Any]) -> ConfigFlowResult:
         """Create the entry with its first profile."""
@@ -301,7 +303,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for a new key for the same endpoint."""
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
+        check = KeyCheck()
         if user_input is not None:
             api_key = user_input[CONF_API_KEY]
             check = await check_key(
@@ -316,14 +318,14 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
                     data_updates={CONF_API_KEY: api_key},
                     reason="reauth_successful",
                 )
-            errors = check.errors
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=api_key_schema(),
-            errors=errors,
+            errors=check.errors,
             description_placeholders={
                 "endpoint": entry.data[CONF_ENDPOINT],
                 "api_key_url": _api_key_url(self.hass),
+                **check.placeholders,
             },
         )
 
@@ -332,17 +334,18 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the region, endpoint or key."""
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
+        check = KeyCheck()
         if user_input is not None:
             api_key = user_input.get(CONF_API_KEY) or entry.data[CONF_API_KEY]
             outcome = await self._connect(api_key, user_input)
             if not isinstance(outcome, KeyCheck):
                 return outcome
-            errors = outcome.errors
+            check = outcome
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=reconfigure_schema(user_input or entry.data),
-            errors=errors,
+            errors=check.errors,
+            description_placeholders=check.placeholders,
         )
 
 

@@ -12,7 +12,8 @@ translation keys in strings.json:
 
 `error_keys` gives one error's key in each of them, in one match: the same failure is never
 called two different things, and no other module turns a client error into a key
-(tests/ha/test_errors.py proves both, for every client error type).
+(tests/ha/test_errors.py proves both, for every client error type). A form's connection errors
+name the host they could not reach (`form_placeholders`), which is what the user checks.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
+from yarl import URL
 
 from .const import CONF_ENDPOINT, CONF_VOICE, CONF_WORKSPACE, DOMAIN
 from .flow_schemas import CONF_AUDIO
@@ -266,6 +268,11 @@ def unconfirmed_create_errors(err: client.RealtimeError, *, looked: bool) -> dic
     look, nothing is known of the voice.
     """
     return {"base": (error_keys(err).unconfirmed if looked else None) or _CREATE_UNCERTAIN}
+
+
+def form_placeholders(endpoint: str) -> dict[str, str]:
+    """Return what the forms' connection errors name: the host of `endpoint` (what to check)."""
+    return {"host": URL(endpoint).host or endpoint}
 
 
 def _on_field(key: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
@@ -56,6 +56,7 @@ from .realtime import (
     DEFAULT_VOICE,
     DEFAULT_VOLUME,
     SELECTABLE_MODELS,
+    ModelInfo,
     Region,
     model_info,
     voices_for,
@@ -66,6 +67,7 @@ CONF_DESCRIPTION: Final = "description"
 CONF_PREVIEW_TEXT: Final = "preview_text"
 CONF_AUDIO: Final = "audio"
 CONF_TRANSCRIPT: Final = "transcript"
+CONF_VOICES: Final = "voices"
 
 # A step that only tells or confirms.
 NO_FIELDS: Final = vol.Schema({})
@@ -110,15 +112,17 @@ def api_key_schema() -> vol.Schema:
     return vol.Schema({vol.Required(CONF_API_KEY): _password()})
 
 
-def model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    """Ask for a profile's name and model."""
+def model_schema(
+    defaults: Mapping[str, Any], models: Sequence[ModelInfo] = SELECTABLE_MODELS
+) -> vol.Schema:
+    """Ask for a profile's name and one of `models`."""
     return vol.Schema(
         {
             vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_PROFILE_NAME)): str,
             vol.Required(CONF_MODEL, default=defaults.get(CONF_MODEL, DEFAULT_MODEL)): (
                 SelectSelector(
                     SelectSelectorConfig(
-                        options=[model.name for model in SELECTABLE_MODELS],
+                        options=[model.name for model in models],
                         translation_key=CONF_MODEL,
                         mode=SelectSelectorMode.DROPDOWN,
                     )
@@ -128,13 +132,21 @@ def model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -> vol.Schema:
-    """Ask for a profile's voice and the settings its model takes."""
+def voice_schema(
+    model_name: str,
+    defaults: Mapping[str, Any],
+    language: str,
+    account_voices: Sequence[SelectOptionDict] = (),
+) -> vol.Schema:
+    """Ask for a profile's voice and the settings its model takes.
+
+    The voice is one of the model's catalogue, one of `account_voices`, or an id typed in.
+    """
     model = model_info(model_name)
     voice_options = [
         SelectOptionDict(value=voice.voice_id, label=voice.label(language))
         for voice in voices_for(model, model.languages[0])
-    ]
+    ] + list(account_voices)
     default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
     base_language = language.split("-", maxsplit=1)[0]
     fields: dict[Any, Any] = {
@@ -182,39 +194,40 @@ def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) ->
     return vol.Schema(fields)
 
 
-def _new_voice_schema(language: str, fields: Mapping[Any, Any]) -> vol.Schema:
-    """Ask for a new voice's name, `fields`, and its language (Home Assistant's by default)."""
-    base = language.split("-", maxsplit=1)[0]
+def _languages() -> LanguageSelector:
+    return LanguageSelector(LanguageSelectorConfig(languages=list(ALL_LANGUAGES)))
+
+
+def design_schema() -> vol.Schema:
+    """Ask for a new profile's name, what its designed voice sounds like, and a sentence to hear.
+
+    The sentence's language may be left out: the flow takes it from the sentence's script.
+    """
     return vol.Schema(
         {
             vol.Required(CONF_NAME): str,
-            **fields,
-            vol.Required(
-                CONF_LANGUAGE, default=base if base in ALL_LANGUAGES else "en"
-            ): LanguageSelector(LanguageSelectorConfig(languages=list(ALL_LANGUAGES))),
+            vol.Required(CONF_DESCRIPTION): TextSelector(TextSelectorConfig(multiline=True)),
+            vol.Required(CONF_PREVIEW_TEXT): TextSelector(TextSelectorConfig(multiline=True)),
+            vol.Optional(CONF_LANGUAGE): _languages(),
         }
     )
 
 
-def design_schema(language: str) -> vol.Schema:
-    """Ask for what a designed voice sounds like and a sentence to hear it say."""
-    return _new_voice_schema(
-        language,
-        {
-            vol.Required(CONF_DESCRIPTION): TextSelector(TextSelectorConfig(multiline=True)),
-            vol.Required(CONF_PREVIEW_TEXT): TextSelector(TextSelectorConfig(multiline=True)),
-        },
-    )
-
-
 def clone_schema(language: str) -> vol.Schema:
-    """Ask for a recording of the voice to clone and, optionally, what it says."""
-    return _new_voice_schema(
-        language,
+    """Ask for a new profile's name, a recording of the voice to clone and what it says.
+
+    The recording's language starts as Home Assistant's (English where the service lacks it).
+    """
+    base = language.split("-", maxsplit=1)[0]
+    return vol.Schema(
         {
+            vol.Required(CONF_NAME): str,
             vol.Required(CONF_AUDIO): FileSelector(FileSelectorConfig(accept=ACCEPT)),
             vol.Optional(CONF_TRANSCRIPT): TextSelector(TextSelectorConfig(multiline=True)),
-        },
+            vol.Required(
+                CONF_LANGUAGE, default=base if base in ALL_LANGUAGES else "en"
+            ): _languages(),
+        }
     )
 
 
@@ -226,6 +239,17 @@ def account_voice_schema(options: list[SelectOptionDict]) -> vol.Schema:
         {
             vol.Required(CONF_VOICE): SelectSelector(
                 SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        }
+    )
+
+
+def unused_voices_schema(options: list[SelectOptionDict]) -> vol.Schema:
+    """Ask which of the account's voices that no profile uses to delete (none ticked)."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_VOICES, default=[]): SelectSelector(
+                SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.LIST)
             )
         }
     )

@@ -1,22 +1,31 @@
 """The voice-profile subentry flow: add or change a profile, one text-to-speech entity.
 
 A new profile starts at a menu: a system voice, a designed or a cloned voice, or a voice the
-account already has. Each path ends in the voice step, on the realtime model the voice was made
-for. The entry flow asks for its first profile with the same forms and the same check
-(`checked_profile`, `voice_form`).
+account already has (the menu also deletes the account's voices that no profile uses). Each path
+ends in the voice step, on a model that can speak its voice: the system-voice path offers only
+models with system voices; a designed or cloned voice brings the model it was made for, whose
+voice step lists the account's voices of that model by name. The entry flow asks for its first
+profile with the same forms and the same check (`checked_profile`, `voice_form`).
 
-Creating a voice is billed by the vendor: each creating step says so before it is submitted, and
-nothing here repeats a create. A create whose outcome is unknown is looked for in the account's
-voices (listing is not billed) instead of being made again (`VoiceProfileFlow._create`).
+Creating a voice is billed by the vendor: each creating step says so before it is submitted, a
+name the account already has is confirmed first, the step after a create says that the voice now
+exists (closing the dialog leaves it in the account), and nothing here repeats a create. A create
+whose outcome is unknown is looked for in the account's voices (listing is not billed) instead of
+being made again (`VoiceProfileFlow._create`).
+
+The profile's name is free text; the vendor keeps a voice under a name of ASCII letters, digits
+and _ only, which is made from it (`vendor_name`), so nobody needs to know the vendor's rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Mapping
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
+from functools import partial
 import hashlib
 from pathlib import Path
+import re
 from typing import Any, Final
 
 from homeassistant.components.file_upload import process_uploaded_file
@@ -40,9 +49,12 @@ from .const import (
     CONF_VOICE,
     CONF_VOLUME,
     DEFAULT_PROFILE_NAME,
+    DOMAIN,
     PRICING_URL,
+    SUBENTRY_TTS,
 )
 from .errors import (
+    form_placeholders,
     may_have_created,
     silent_voice_errors,
     unconfirmed_create_errors,
@@ -54,20 +66,24 @@ from .flow_schemas import (
     CONF_DESCRIPTION,
     CONF_PREVIEW_TEXT,
     CONF_TRANSCRIPT,
+    CONF_VOICES,
     NO_FIELDS,
     account_voice_schema,
     clone_schema,
     design_schema,
     model_schema,
+    unused_voices_schema,
     voice_schema,
 )
 from .preview import async_discard_preview, async_publish_preview, preview_link
 from .profile import PROSODY_OPTIONS, default_options, utterance_config
 from .realtime import (
+    ALL_LANGUAGES,
     MAX_DESCRIPTION_CHARS,
     MAX_INSTRUCTIONS_CHARS,
     MAX_PREVIEW_TEXT_CHARS,
     NAME_PATTERN,
+    SELECTABLE_MODELS,
     ClonedVoice,
     CustomVoice,
     DesignedVoice,
@@ -76,6 +92,7 @@ from .realtime import (
     RealtimeError,
     VoiceKind,
     VoiceNotFoundError,
+    kind_of_model,
     kind_of_voice,
     model_info,
 )
@@ -86,6 +103,18 @@ VOICE_SOURCES: Final = ["system_voice", "design", "clone", "account_voice"]
 # What the voice check speaks: the service rejects an unknown voice at the latest when it
 # synthesizes, and a few characters cost next to nothing (billing counts characters).
 VOICE_CHECK_TEXT: Final = "Hi."
+# The models a system voice can speak with (the cloning and design models have none).
+SYSTEM_VOICE_MODELS: Final = tuple(model for model in SELECTABLE_MODELS if model.voices)
+# The longest name the vendor keeps for a voice, read off its rule.
+MAX_VENDOR_NAME_CHARS: Final = max(n for n in range(1, 257) if NAME_PATTERN.fullmatch("a" * n))
+# Languages told by their script, in the order they are looked for (kana before the ideographs
+# Japanese shares with Chinese); text in Latin script is in Home Assistant's language or English.
+_SCRIPTS: Final = (
+    ("ko", re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("zh", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+)
 
 
 class VoiceProfileFlow(ConfigSubentryFlow):
@@ -97,43 +126,89 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self._defaults: dict[str, Any] = {}  # what the forms start from
         # A voice this flow created or found in the account: it exists, so the voice step does
         # not spend characters proving it (a different id typed over it is still checked).
-        self._proven_voice: str | None = None
+        self._voice: CustomVoice | None = None
+        self._created = False  # whether this flow created `_voice` (billed)
+        self._listed: dict[str, list[CustomVoice]] = {}  # the account's voices, by model
         self._design_input: dict[str, Any] = {}
+        self._clone_input: dict[str, Any] = {}  # without the recording (a used upload)
+        self._new_name = ""  # the name of the profile whose voice is being created
         self._designed: CustomVoice | None = None  # waiting to be kept or discarded
         self._preview_token: str | None = None
         self._preview_path = ""
         self._fallback_reason = ""  # why the service cloned in its degraded mode
         self._unconfirmed: _Attempt | None = None  # a create that may have made its voice
+        # A create waiting for the user to confirm a name the account already has, and the
+        # voices of that name with the step that asked for it.
+        self._create_anyway: Callable[[], Awaitable[SubentryFlowResult]] | None = None
+        self._name_taken: tuple[_NameTaken, str] | None = None
+        self._to_delete: list[CustomVoice] = []  # unused voices chosen for deletion
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Choose where the new profile's voice comes from."""
-        return self.async_show_menu(step_id="user", menu_options=VOICE_SOURCES)
+        """Choose where the new profile's voice comes from, or delete unused voices."""
+        return self.async_show_menu(step_id="user", menu_options=[*VOICE_SOURCES, "unused_voices"])
 
     async def async_step_system_voice(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Choose the profile's name and model."""
+        """Choose the profile's name and model.
+
+        A new profile is offered the models with system voices; a profile being changed may
+        move to any model (a custom voice's model lists the account's voices).
+        """
         if user_input is not None:
             self._profile = user_input
             return await self.async_step_voice()
         defaults = self._defaults or {CONF_NAME: self._unused_name()}
-        return self.async_show_form(step_id="system_voice", data_schema=model_schema(defaults))
+        models = SELECTABLE_MODELS if self.source == SOURCE_RECONFIGURE else SYSTEM_VOICE_MODELS
+        return self.async_show_form(
+            step_id="system_voice", data_schema=model_schema(defaults, models)
+        )
 
     async def async_step_voice(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Choose the voice and how it speaks, then add or change the profile."""
+        """Choose the voice and how it speaks, then add or change the profile.
+
+        The step is `voice` for a model with system voices; for a cloning or design model it is
+        `custom_voice`, or `new_voice` when this flow has just created the voice.
+        """
         model = self._profile[CONF_MODEL]
         errors: dict[str, str] = {}
+        entry = self._get_entry()
         if user_input is not None:
-            entry = self._get_entry()
             credentials = entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
-            data, errors = await checked_profile(
-                self.hass, credentials, model, user_input, self._proven_voice
-            )
+            proven = self._voice.voice_id if self._voice else None
+            data, errors = await checked_profile(self.hass, credentials, model, user_input, proven)
             if not errors:
                 return self._save_profile(data)
-        return voice_form(self, model, user_input, self._defaults, errors)
+        step_id = "voice"
+        if model_info(model).custom_voices_only:
+            step_id = "new_voice" if self._created else "custom_voice"
+        placeholders = self._placeholders()
+        if self._voice is not None:
+            placeholders["voice"] = self._voice.name
+        return voice_form(
+            self,
+            model,
+            user_input,
+            self._defaults,
+            errors,
+            step_id=step_id,
+            voices=await self._voice_options(model),
+            placeholders=placeholders,
+        )
+
+    async def async_step_custom_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose a voice of the account for a cloning or design model (see `voice`)."""
+        return await self.async_step_voice(user_input)
+
+    async def async_step_new_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose how the voice this flow just created speaks (see `voice`)."""
+        return await self.async_step_voice(user_input)
 
     # --- designing a voice (billed) -----------------------------------------------------------
 
@@ -144,48 +219,57 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._design_input = user_input
-            name = user_input[CONF_NAME]
-            errors = name_error(name)
+            errors = _name_errors(user_input)
             if len(user_input[CONF_DESCRIPTION]) > MAX_DESCRIPTION_CHARS:
                 errors[CONF_DESCRIPTION] = "description_too_long"
             if len(user_input[CONF_PREVIEW_TEXT]) > MAX_PREVIEW_TEXT_CHARS:
                 errors[CONF_PREVIEW_TEXT] = "preview_text_too_long"
             if not errors:
-                asked = (
-                    user_input[CONF_DESCRIPTION],
-                    user_input[CONF_PREVIEW_TEXT],
-                    user_input[CONF_LANGUAGE],
-                )
-                outcome = await self._create(
-                    "design", name, asked, lambda library: library.design(name, *asked)
-                )
-                match outcome:
-                    case DesignedVoice():
-                        self._designed = outcome.voice
-                        self._preview_token, self._preview_path = async_publish_preview(
-                            self.hass, outcome.preview.data, outcome.preview.response_format
-                        )
-                        return await self.async_step_design_preview()
-                    case CustomVoice():  # made by an attempt whose answer was lost: no preview
-                        self._use_voice(outcome)
-                        return await self.async_step_voice()
-                    case _:
-                        errors = outcome
+                return await self._design(user_input, confirmed=False)
         return self._design_form(errors)
 
+    async def _design(
+        self, user_input: Mapping[str, Any], *, confirmed: bool
+    ) -> SubentryFlowResult:
+        self._new_name = user_input[CONF_NAME].strip()
+        name = vendor_name(self._new_name)
+        text = user_input[CONF_PREVIEW_TEXT]
+        language = user_input.get(CONF_LANGUAGE) or text_language(text, self.hass.config.language)
+        asked = (user_input[CONF_DESCRIPTION], text, language)
+        outcome = await self._create(
+            "design",
+            name,
+            asked,
+            lambda library: library.design(name, *asked),
+            confirmed=confirmed,
+        )
+        match outcome:
+            case _NameTaken():
+                again = partial(self._design, user_input, confirmed=True)
+                return await self._confirm_name(outcome, "design", again)
+            case DesignedVoice():
+                self._designed = outcome.voice
+                self._preview_token, self._preview_path = async_publish_preview(
+                    self.hass, outcome.preview.data, outcome.preview.response_format
+                )
+                return await self.async_step_design_preview()
+            case CustomVoice():  # made by an attempt whose answer was lost: no preview
+                self._use_voice(outcome, self._new_name, created=True)
+                return await self.async_step_voice()
+        return self._design_form(outcome)
+
     def _design_form(self, errors: dict[str, str]) -> SubentryFlowResult:
-        schema = design_schema(self.hass.config.language)
         return self.async_show_form(
             step_id="design",
-            data_schema=self.add_suggested_values_to_schema(schema, self._design_input),
+            data_schema=self.add_suggested_values_to_schema(design_schema(), self._design_input),
             errors=errors,
-            description_placeholders={"pricing_url": PRICING_URL},
+            description_placeholders=self._placeholders(pricing_url=PRICING_URL),
         )
 
     async def async_step_design_preview(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Listen to the designed voice (a link to its preview), then keep or discard it."""
+        """Say that the voice now exists; listen to it (a link), then keep or discard it."""
         assert self._designed is not None
         return self.async_show_menu(
             step_id="design_preview",
@@ -202,10 +286,21 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         """Make the profile speak with the designed voice."""
         assert self._designed is not None
         self._forget_preview()
-        self._use_voice(self._designed)
+        self._use_voice(self._designed, self._new_name, created=True)
         return await self.async_step_voice()
 
     async def async_step_design_discard(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Confirm that the designed voice is to be deleted, or go back to it."""
+        assert self._designed is not None
+        return self.async_show_menu(
+            step_id="design_discard",
+            menu_options=["design_delete", "design_preview"],
+            description_placeholders={"voice": self._designed.name},
+        )
+
+    async def async_step_design_delete(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Delete the designed voice from the account and describe another one."""
@@ -233,10 +328,9 @@ class VoiceProfileFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Upload a recording of the voice to clone; creating it is billed."""
         errors: dict[str, str] = {}
-        suggested: dict[str, Any] = {}
         if user_input is not None:
-            suggested = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
-            errors = name_error(user_input[CONF_NAME])
+            self._clone_input = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
+            errors = _name_errors(user_input)
             try:
                 recording = await self.hass.async_add_executor_job(
                     _read_upload, self.hass, user_input[CONF_AUDIO]
@@ -245,11 +339,14 @@ class VoiceProfileFlow(ConfigSubentryFlow):
                 errors[CONF_AUDIO] = f"audio_{problem.problem}"
             else:
                 if not errors:
-                    return await self._clone(user_input, recording)
-        return self._clone_form(errors, suggested)
+                    return await self._clone(user_input, recording, confirmed=False)
+        return self._clone_form(errors)
 
-    async def _clone(self, user_input: dict[str, Any], recording: Recording) -> SubentryFlowResult:
-        name, language = user_input[CONF_NAME], user_input[CONF_LANGUAGE]
+    async def _clone(
+        self, user_input: Mapping[str, Any], recording: Recording, *, confirmed: bool
+    ) -> SubentryFlowResult:
+        self._new_name = user_input[CONF_NAME].strip()
+        name, language = vendor_name(self._new_name), user_input[CONF_LANGUAGE]
         transcript = user_input.get(CONF_TRANSCRIPT) or None
         asked = (hashlib.sha256(recording.audio).hexdigest(), language, transcript)
         outcome = await self._create(
@@ -263,28 +360,31 @@ class VoiceProfileFlow(ConfigSubentryFlow):
                 language=language,
                 transcript=transcript,
             ),
+            confirmed=confirmed,
         )
         match outcome:
+            case _NameTaken():
+                again = partial(self._clone, user_input, recording, confirmed=True)
+                return await self._confirm_name(outcome, "clone", again)
             case ClonedVoice(fallback_mode=True):
-                self._use_voice(outcome.voice)
+                self._use_voice(outcome.voice, self._new_name, created=True)
                 self._fallback_reason = outcome.fallback_reason or ""
                 return await self.async_step_clone_degraded()
             case ClonedVoice():
-                self._use_voice(outcome.voice)
+                self._use_voice(outcome.voice, self._new_name, created=True)
                 return await self.async_step_voice()
             case CustomVoice():  # made by an attempt whose answer was lost
-                self._use_voice(outcome)
+                self._use_voice(outcome, self._new_name, created=True)
                 return await self.async_step_voice()
-        suggested = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
-        return self._clone_form(outcome, suggested)
+        return self._clone_form(outcome)
 
-    def _clone_form(self, errors: dict[str, str], suggested: dict[str, Any]) -> SubentryFlowResult:
+    def _clone_form(self, errors: dict[str, str]) -> SubentryFlowResult:
         schema = clone_schema(self.hass.config.language)
         return self.async_show_form(
             step_id="clone",
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            data_schema=self.add_suggested_values_to_schema(schema, self._clone_input),
             errors=errors,
-            description_placeholders={"pricing_url": PRICING_URL},
+            description_placeholders=self._placeholders(pricing_url=PRICING_URL),
         )
 
     async def async_step_clone_degraded(
@@ -293,11 +393,54 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         """Tell that the service made the voice in its degraded mode, and why."""
         if user_input is not None:
             return await self.async_step_voice()
+        assert self._voice is not None
         return self.async_show_form(
             step_id="clone_degraded",
             data_schema=NO_FIELDS,
-            description_placeholders={"reason": self._fallback_reason or "-"},
+            description_placeholders={
+                "voice": self._voice.name,
+                "reason": self._fallback_reason or "-",
+            },
         )
+
+    # --- a name the account already has -------------------------------------------------------
+
+    async def _confirm_name(
+        self,
+        taken: _NameTaken,
+        back: str,
+        create: Callable[[], Awaitable[SubentryFlowResult]],
+    ) -> SubentryFlowResult:
+        """Ask before a billed create whether another voice of a name the account has is wanted.
+
+        `back` is the step that asked for the voice; `create` makes it when confirmed.
+        """
+        self._name_taken = taken, back
+        self._create_anyway = create
+        return await self.async_step_name_taken()
+
+    async def async_step_name_taken(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Offer the voices the account has of that name, another name, or a new voice anyway."""
+        assert self._name_taken is not None
+        taken, back = self._name_taken
+        return self.async_show_menu(
+            step_id="name_taken",
+            menu_options=["create_anyway", "account_voice", back],
+            description_placeholders={
+                "voice": taken.name,
+                "voices": ", ".join(_created(voice) for voice in taken.voices),
+            },
+        )
+
+    async def async_step_create_anyway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Create the voice although the account has one of that name (billed)."""
+        assert self._create_anyway is not None
+        create, self._create_anyway = self._create_anyway, None
+        return await create()
 
     # --- the account's voices -----------------------------------------------------------------
 
@@ -308,24 +451,76 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         voices: list[CustomVoice] = []
         try:
-            library = self._library()
-            voices = [
-                voice
-                for kind in ("design", "clone")
-                for voice in await library.voices(kind)
-                if "realtime" in voice.target_model  # the others cannot speak on a socket
-            ]
+            voices = await self._realtime_voices()
         except RealtimeError as err:
             errors = voice_errors(err)
         by_id = {voice.voice_id: voice for voice in voices}
-        if user_input is not None and (voice := by_id.get(user_input[CONF_VOICE])):
-            self._use_voice(voice)
+        if user_input is not None and (voice := by_id.get(user_input.get(CONF_VOICE, ""))):
+            self._use_voice(voice, self._new_name)  # a name given for a new voice stays
             return await self.async_step_voice()
         if not voices and not errors:
             return self.async_abort(reason="no_account_voices")
-        options = [SelectOptionDict(value=voice.voice_id, label=_label(voice)) for voice in voices]
         return self.async_show_form(
-            step_id="account_voice", data_schema=account_voice_schema(options), errors=errors
+            step_id="account_voice",
+            data_schema=account_voice_schema(self._options(voices)),
+            errors=errors,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_unused_voices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose which of the account's voices that no profile uses to delete."""
+        errors: dict[str, str] = {}
+        unused: list[CustomVoice] = []
+        try:
+            used = _profiles_by_voice(self.hass)
+            unused = [
+                voice for voice in await self._realtime_voices() if voice.voice_id not in used
+            ]
+        except RealtimeError as err:
+            errors = voice_errors(err)
+        if user_input is not None and not errors:
+            chosen = set(user_input.get(CONF_VOICES, []))
+            self._to_delete = [voice for voice in unused if voice.voice_id in chosen]
+            if self._to_delete:
+                return await self.async_step_delete_unused()
+            errors = {CONF_VOICES: "no_voice_chosen"}
+        if not unused and not errors:
+            return self.async_abort(reason="no_unused_voices")
+        return self.async_show_form(
+            step_id="unused_voices",
+            data_schema=unused_voices_schema(self._options(unused)) if unused else NO_FIELDS,
+            errors=errors,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_delete_unused(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Confirm, then delete the chosen voices (deleting is not billed)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            deleted: list[CustomVoice] = []
+            try:
+                library = self._library()
+                for voice in self._to_delete:
+                    with suppress(VoiceNotFoundError):  # already gone
+                        await library.delete(voice.voice_id)
+                    deleted.append(voice)
+            except RealtimeError as err:
+                errors = voice_errors(err)
+            self._to_delete = [voice for voice in self._to_delete if voice not in deleted]
+            if not errors:
+                return self.async_abort(
+                    reason="voices_deleted",
+                    description_placeholders={"voices": _names(deleted)},
+                )
+        return self.async_show_form(
+            step_id="delete_unused",
+            data_schema=NO_FIELDS,
+            errors=errors,
+            description_placeholders=self._placeholders(voices=_names(self._to_delete)),
         )
 
     # --- changing a profile -------------------------------------------------------------------
@@ -372,7 +567,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="delete_voice",
             data_schema=NO_FIELDS,
             errors=errors,
-            description_placeholders={"voice": voice_id, "profile": subentry.title},
+            description_placeholders=self._placeholders(voice=voice_id, profile=subentry.title),
         )
 
     # --- helpers ------------------------------------------------------------------------------
@@ -380,11 +575,59 @@ class VoiceProfileFlow(ConfigSubentryFlow):
     def _library(self) -> VoiceLibrary:
         return voice_library(self.hass, self._get_entry())
 
-    def _use_voice(self, voice: CustomVoice) -> None:
-        """Continue with the voice step, on the model the voice was made for."""
-        self._profile = {CONF_NAME: voice.name, CONF_MODEL: voice.target_model}
+    def _placeholders(self, **more: str) -> dict[str, str]:
+        """Return a form's placeholders: `more`, and what its connection errors name."""
+        return form_placeholders(self._get_entry().data[CONF_ENDPOINT]) | more
+
+    async def _realtime_voices(self) -> list[CustomVoice]:
+        """Return the account's designed and cloned voices that a realtime model speaks."""
+        library = self._library()
+        return [
+            voice
+            for kind in ("design", "clone")
+            for voice in await library.voices(kind)
+            if "realtime" in voice.target_model  # the others cannot speak on a socket
+        ]
+
+    def _options(self, voices: Sequence[CustomVoice]) -> list[SelectOptionDict]:
+        """Return `voices` as options that tell them apart (see `_voice_label`)."""
+        used = _profiles_by_voice(self.hass)
+        return [
+            SelectOptionDict(
+                value=voice.voice_id, label=_voice_label(voice, used.get(voice.voice_id, []))
+            )
+            for voice in voices
+        ]
+
+    async def _voice_options(self, model: str) -> list[SelectOptionDict]:
+        """Return the account's voices a cloning or design model speaks; none for other models.
+
+        The list is fetched once a flow; when it cannot be, an id can still be typed in. The
+        voice this flow created or picked is listed first, even before the list shows it.
+        """
+        kind = kind_of_model(model)
+        if not model_info(model).custom_voices_only or kind is None:
+            return []
+        if model not in self._listed:
+            try:
+                listed = await self._library().voices(kind)
+            except RealtimeError:
+                listed = []
+            self._listed[model] = [voice for voice in listed if voice.target_model == model]
+        voices = self._listed[model]
+        if self._voice is not None and self._voice.target_model == model:
+            others = [voice for voice in voices if voice.voice_id != self._voice.voice_id]
+            voices = [self._voice, *others]
+        return self._options(voices)
+
+    def _use_voice(self, voice: CustomVoice, name: str = "", *, created: bool = False) -> None:
+        """Continue with the voice step, on the model the voice was made for.
+
+        The profile is called `name`, else after the voice; `created` says this flow made it.
+        """
+        self._profile = {CONF_NAME: name or voice.name, CONF_MODEL: voice.target_model}
         self._defaults = {CONF_MODEL: voice.target_model, CONF_VOICE: voice.voice_id}
-        self._proven_voice = voice.voice_id
+        self._voice, self._created = voice, created
         if voice.language:
             self._defaults[CONF_LANGUAGE] = voice.language
 
@@ -416,15 +659,21 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         name: str,
         asked: Hashable,
         create: Callable[[VoiceLibrary], Awaitable[T]],
-    ) -> T | CustomVoice | dict[str, str]:
+        *,
+        confirmed: bool,
+    ) -> T | CustomVoice | _NameTaken | dict[str, str]:
         """Create a voice (billed) unless an earlier attempt's turns up; or return the errors.
+
+        The account's voices of that name are listed (not billed) first. When it has some and
+        the user has not `confirmed` another voice of that name, nothing is created: the
+        `_NameTaken` returned lists them.
 
         A create that fails without a clear answer (none in time, a dropped connection, an
         unreadable answer, a server error) may have made the voice all the same, and billed it.
-        So the account's voices of that name are listed (not billed) before a create and again
-        after such a failure: one that appeared in between is this flow's, and is used. When none
-        has appeared, the form says so, and submitting the same voice again (`kind`, `name` and
-        what else was `asked`) looks once more before it creates anything.
+        So the account's voices of that name are listed again after such a failure: one that
+        appeared in between is this flow's, and is used. When none has appeared, the form says
+        so, and submitting the same voice again (`kind`, `name` and what else was `asked`) looks
+        once more before it creates anything.
         """
         try:
             library = self._library()
@@ -437,6 +686,8 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             if made := _made_since(listed, attempt.known):
                 return made
             known = attempt.known
+        elif listed and not confirmed:
+            return _NameTaken(name, tuple(listed.values()))
         try:
             return await create(library)
         except RealtimeError as err:
@@ -462,6 +713,14 @@ class _Attempt:
     known: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class _NameTaken:
+    """The account's voices of the name a create asks for, newest first."""
+
+    name: str
+    voices: tuple[CustomVoice, ...]
+
+
 async def _voices_named(
     library: VoiceLibrary, kind: VoiceKind, name: str
 ) -> dict[str, CustomVoice]:
@@ -483,15 +742,67 @@ def _read_upload(hass: HomeAssistant, file_id: str) -> Recording:
         raise RecordingProblem("missing") from None
 
 
-def _label(voice: CustomVoice) -> str:
-    created = voice.created.strftime("%Y-%m-%d %H:%M") if voice.created else "?"
+def _profiles_by_voice(hass: HomeAssistant) -> dict[str, list[str]]:
+    """Return the names of the profiles (of every entry) that speak with each voice id."""
+    used: dict[str, list[str]] = {}
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_TTS and (voice := subentry.data.get(CONF_VOICE)):
+                used.setdefault(voice, []).append(subentry.title)
+    return used
+
+
+def _created(voice: CustomVoice) -> str:
+    """Return when a voice was created, to the second (what tells same-named voices apart)."""
+    return f"{voice.created:%Y-%m-%d %H:%M:%S}" if voice.created else "?"
+
+
+def _voice_label(voice: CustomVoice, profiles: Sequence[str]) -> str:
+    """Tell an account's voice apart: name, kind, creation time, model, and → its profiles."""
     kind = "designed" if voice.kind == "design" else "cloned"
-    return f"{voice.name} · {kind} · {created}"
+    label = f"{voice.name} · {kind} · {_created(voice)} · {voice.target_model}"
+    return f"{label} → {', '.join(profiles)}" if profiles else label
 
 
-def name_error(name: str) -> dict[str, str]:
-    """Return the form error of a new voice's name, if the service would refuse it."""
-    return {} if NAME_PATTERN.fullmatch(name) else {CONF_NAME: "voice_name_invalid"}
+def _names(voices: Sequence[CustomVoice]) -> str:
+    """Return voices as a confirmation lists them: name and creation time."""
+    return ", ".join(f"{voice.name} ({_created(voice)})" for voice in voices)
+
+
+def _name_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Return the form error of a new profile's name: any text but an empty one."""
+    return {} if user_input[CONF_NAME].strip() else {CONF_NAME: "name_required"}
+
+
+def vendor_name(profile_name: str) -> str:
+    """Return the name the vendor keeps a new voice of the profile `profile_name` under.
+
+    The vendor takes ASCII letters, digits and _ only (`NAME_PATTERN`), and no transliteration
+    is at hand offline: the name's letters and digits are kept, each run of other characters
+    becomes one _, and the result is cut to the vendor's length. A name with none of them
+    (Chinese, say) becomes `voice_` and a digest of it: the same name, the same voice name.
+    """
+    kept = re.sub(r"[^A-Za-z0-9_]+", "_", profile_name).strip("_")
+    kept = kept[:MAX_VENDOR_NAME_CHARS].rstrip("_")
+    if NAME_PATTERN.fullmatch(kept):
+        return kept
+    digest = hashlib.sha256(profile_name.encode()).hexdigest()
+    return f"voice_{digest}"[:MAX_VENDOR_NAME_CHARS]
+
+
+def text_language(text: str, fallback: str) -> str:
+    """Return the language of `text` told by its script, else `fallback`'s or English.
+
+    Chinese, Japanese, Korean and Russian text shows its language by its characters; text in
+    Latin script is taken to be in `fallback` (Home Assistant's language) when the service
+    speaks that, else English.
+    """
+    for language, script in _SCRIPTS:
+        if script.search(text):
+            return language
+    base = fallback.split("-", maxsplit=1)[0].lower()
+    by_script = {language for language, _ in _SCRIPTS}
+    return base if base in ALL_LANGUAGES and base not in by_script else "en"
 
 
 # --- the voice step, shared with the entry flow's first profile -------------------------------
@@ -503,18 +814,23 @@ def voice_form[R: FlowResult[Any, Any]](
     user_input: Mapping[str, Any] | None,
     defaults: Mapping[str, Any],
     errors: dict[str, str],
+    *,
+    step_id: str = "voice",
+    voices: Sequence[SelectOptionDict] = (),
+    placeholders: Mapping[str, str] | None = None,
 ) -> R:
-    """Show the voice step: the voice and the settings `model` takes.
+    """Show the voice step `step_id`: the voice and the settings `model` takes.
 
-    The form starts from what was entered, else from what of `defaults` (an existing profile's
+    The voice is picked from the model's catalogue or `voices` (the account's), or typed in. The
+    form starts from what was entered, else from what of `defaults` (an existing profile's
     settings) the model takes.
     """
     shown = user_input or carried_over(defaults, model_info(model))
     return flow.async_show_form(
-        step_id="voice",
-        data_schema=voice_schema(model, shown, flow.hass.config.language),
+        step_id=step_id,
+        data_schema=voice_schema(model, shown, flow.hass.config.language, voices),
         errors=errors,
-        description_placeholders={"model": model},
+        description_placeholders={"model": model, **(placeholders or {})},
     )
 
 

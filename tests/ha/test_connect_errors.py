@@ -20,13 +20,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
+from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.realtime.endpoints import REALTIME_PATH
 from qwen_tts_emulator import Emulator
 
@@ -147,3 +149,19 @@ async def test_wss_to_a_plain_server(hass: HomeAssistant, emulator: Emulator) ->
     entry = make_entry(emulator, options=NO_SPARES, endpoint=endpoint)
 
     assert await setup_error(hass, entry) == "connect_tls_mismatch"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+async def test_a_key_checked_without_dns_names_the_host_and_what_to_check(
+    hass: HomeAssistant, offline_dns: None, language: str
+) -> None:
+    """A wrong key, the default region and no network: the form names the host it tried."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "sk-typo", "region": "international"}
+    )
+
+    assert result["errors"] == {"base": "connect_dns"}
+    assert (result["description_placeholders"] or {})["host"] == "dashscope-intl.aliyuncs.com"
+    strings = await async_get_translations(hass, language, "config", [DOMAIN])
+    assert "{host}" in strings[f"component.{DOMAIN}.config.error.connect_dns"]

@@ -7,10 +7,11 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.const import PRICING_URL
+from custom_components.qwen_tts_realtime.const import DOMAIN, PRICING_URL
 from qwen_tts_emulator import Emulator
 
 from .helpers import utterances_closed
@@ -56,6 +57,19 @@ async def test_form_links_the_vendors_price_list_and_names_the_currency(
         "pricing_url": PRICING_URL,
         "currency": hass.config.currency,
     }
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+async def test_the_cost_text_and_its_price_link_sit_with_the_price_field(
+    hass: HomeAssistant, language: str
+) -> None:
+    strings = await async_get_translations(hass, language, "options", [DOMAIN])
+    step = f"component.{DOMAIN}.options.step.init"
+
+    price_help = strings[f"{step}.data_description.price_per_10k_characters"]
+    assert "]({pricing_url})" in price_help
+    assert "{currency}" in price_help
+    assert "{pricing_url}" not in strings[f"{step}.description"]  # the link is stated once
 
 
 async def test_no_price_is_suggested(

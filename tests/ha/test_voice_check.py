@@ -154,15 +154,13 @@ async def test_adding_a_profile_checks_its_voice(
     assert len(entry.subentries) == 1
 
 
-async def add_profile_with_voice(
+async def profile_to_voice(
     hass: HomeAssistant, entry: MockConfigEntry, voice: str
 ) -> SubentryFlowResult:
-    """Add a profile on the voice cloning model, typing `voice` in."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"next_step_id": "system_voice"}
+    """Move the entry's profile to the voice cloning model, typing `voice` in."""
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Grandma", "model": VC_MODEL}
@@ -178,10 +176,10 @@ async def test_a_check_that_is_refused_a_connection_says_so(
     voice = cloned_voice(emulator)
     await emulator.stop()  # nothing listens at the entry's endpoint any more
 
-    result = await add_profile_with_voice(hass, entry, voice)
+    result = await profile_to_voice(hass, entry, voice)
 
     assert result["errors"] == {"base": "connect_refused"}
-    assert len(entry.subentries) == 1
+    assert [s.data["voice"] for s in entry.subentries.values()] == ["Cherry"]  # nothing saved
 
 
 async def test_a_check_for_an_account_that_may_not_use_the_model_says_so(
@@ -193,10 +191,10 @@ async def test_a_check_for_an_account_that_may_not_use_the_model_says_so(
         faults=[Fault("error", "after_update", code="AccessDenied", message="Model not opened.")],
     )
 
-    result = await add_profile_with_voice(hass, entry, voice)
+    result = await profile_to_voice(hass, entry, voice)
 
     assert result["errors"] == {"base": "account_refused"}
-    assert len(entry.subentries) == 1
+    assert [s.data["voice"] for s in entry.subentries.values()] == ["Cherry"]  # nothing saved
     await utterances_closed(emulator)
 
 
