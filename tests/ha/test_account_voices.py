@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator
 
-from .conftest import make_entry, setup_entry
+from .helpers import make_entry, setup_entry
 from .test_voice_flows import (
     VC_MODEL,
     VD_MODEL,
