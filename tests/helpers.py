@@ -31,8 +31,15 @@ async def eventually(condition: Callable[[], bool], limit: float = 5.0) -> None:
 
 
 def utterances(emulator: Emulator) -> list[SessionRecord]:
-    """Sessions that were asked to speak (the setup check and idle spares only shake hands)."""
-    return [r for r in emulator.sessions if "session.update" in r.received_types()]
+    """Sessions that were asked to speak: given settings.
+
+    The setup check and idle spares only shake hands; a key check sends no settings.
+    """
+    return [
+        r
+        for r in emulator.sessions
+        if any(e.type == "session.update" and e.payload.get("session") for e in r.received)
+    ]
 
 
 def all_closed(records: Iterable[SessionRecord]) -> bool:

@@ -5,7 +5,8 @@ translation keys in strings.json:
 
 - a failed utterance or service call: a Home Assistant error (`exceptions`);
 - setting the entry up: reauthentication for a refused key, else a retry (`exceptions`);
-- the entry flow's key check, one handshake (`config.error`);
+- the entry flow's key check, a probe of each region (`config.error`), where what the probe
+  learned also names a model a region lacks;
 - proving a profile's voice by speaking a few characters (`config.error` and
   `config_subentries.tts.error`: both flows have a voice step);
 - designing, cloning, listing and deleting custom voices (`config_subentries.tts.error`).
@@ -32,7 +33,7 @@ from yarl import URL
 
 from .const import CONF_ENDPOINT, CONF_VOICE, CONF_WORKSPACE, DOMAIN
 from .flow_schemas import CONF_AUDIO
-from .realtime import errors as client, kind_of_model, kind_of_voice
+from .realtime import ProbeOutcome, RegionProbe, errors as client, kind_of_model, kind_of_voice
 
 # Why a connection could not be made, as the key of every place: what to fix is the same.
 _CONNECT_KEYS: Final = {
@@ -239,6 +240,26 @@ def setup_error(
 def key_check_errors(err: client.RealtimeError) -> dict[str, str]:
     """Return the entry form's errors for a key check that failed with `err`."""
     return _on_field(error_keys(err).key_check)
+
+
+def probe_errors(probe: RegionProbe) -> dict[str, str]:
+    """Return the entry form's errors for a key check that failed where `probe` asked.
+
+    The probe names two failures its error alone cannot: a model the region does not serve (the
+    service took the key and closed the session) and one a workspace gateway refuses because the
+    workspace has not deployed it (the shared host may serve it).
+    """
+    match probe.outcome:
+        case ProbeOutcome.MODEL_MISSING:
+            return _on_field("model_missing")
+        case ProbeOutcome.NOT_DEPLOYED:
+            return _on_field("model_not_deployed")
+    return key_check_errors(probe.error) if probe.error is not None else {}
+
+
+def no_region_errors() -> dict[str, str]:
+    """Return the entry form's errors when every vendor region refused the key."""
+    return _on_field("invalid_key")
 
 
 def voice_check_errors(err: client.RealtimeError) -> dict[str, str]:

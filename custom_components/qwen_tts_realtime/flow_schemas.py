@@ -42,6 +42,7 @@ from .const import (
     CONF_SPEECH_RATE,
     CONF_VOICE,
     CONF_VOLUME,
+    CONF_WORKSPACE,
     DEFAULT_CLEAN_FORMATTING,
     DEFAULT_KEEP_WARM,
     DEFAULT_PROFILE_NAME,
@@ -78,7 +79,7 @@ def _password() -> TextSelector:
 
 
 def connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> vol.Schema:
-    """Ask for the region, a custom endpoint and (unless `with_key` is False) the API key."""
+    """Ask for the region, a workspace ID, a custom endpoint and (unless `with_key`) the key."""
     fields: dict[Any, Any] = {}
     if with_key:
         fields[vol.Required(CONF_API_KEY)] = _password()
@@ -91,6 +92,10 @@ def connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> 
             )
         )
     )
+    # Empty by default: the shared host serves every model the account may use.
+    fields[
+        vol.Optional(CONF_WORKSPACE, description={"suggested_value": defaults.get(CONF_WORKSPACE)})
+    ] = TextSelector()
     endpoint_default = (
         defaults.get(CONF_ENDPOINT) if defaults.get(CONF_REGION) == Region.CUSTOM else None
     )
@@ -101,9 +106,20 @@ def connection_schema(defaults: Mapping[str, Any], *, with_key: bool = True) -> 
 
 
 def reconfigure_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    """Ask for the region and endpoint; a new key only if it changes."""
+    """Ask for the region, workspace and endpoint; a new key only if it changes."""
     return connection_schema(defaults, with_key=False).extend(
         {vol.Optional(CONF_API_KEY): _password()}
+    )
+
+
+def region_choice_schema(options: list[SelectOptionDict]) -> vol.Schema:
+    """Ask which of `options` to connect to; the first is preselected."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_REGION, default=options[0]["value"]): SelectSelector(
+                SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        }
     )
 
 

@@ -194,7 +194,8 @@ class HomeAssistant:
         `write_onboarding_state` existed are removed (see there).
         """
         region = "custom" if endpoint else os.environ.get("DASHSCOPE_REGION", "international")
-        target = endpoint or region
+        workspace = "" if endpoint else os.environ.get("DASHSCOPE_WORKSPACE", "")
+        target = endpoint or f"{region} {workspace}".strip()
         state_file = self.config_dir / TARGET_FILE
         all_entries = await self.call(session, "get", "/api/config/config_entries/entry")
         for entry in all_entries:
@@ -215,6 +216,8 @@ class HomeAssistant:
         user: dict[str, Any] = {"api_key": api_key, "region": region}
         if endpoint:
             user["endpoint"] = endpoint
+        if workspace:
+            user["workspace"] = workspace
         for data in (
             user,
             {"name": "Qwen TTS", "model": "qwen3-tts-flash-realtime"},
@@ -224,6 +227,11 @@ class HomeAssistant:
             flow = await self.call(
                 session, "post", f"/api/config/config_entries/flow/{flow['flow_id']}", data
             )
+            if flow.get("step_id") == "region" and not flow.get("errors"):
+                # The key works in several regions: take the preselected, nearest one.
+                flow = await self.call(
+                    session, "post", f"/api/config/config_entries/flow/{flow['flow_id']}", {}
+                )
             if flow.get("errors"):
                 raise SystemExit(f"config flow step {flow['step_id']}: {flow['errors']}")
         state_file.write_text(target)

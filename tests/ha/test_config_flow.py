@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import cast
 
 from homeassistant.config_entries import (
@@ -18,8 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.qwen_tts_realtime.config_flow import _unique_id
 from custom_components.qwen_tts_realtime.const import DOMAIN, SUBENTRY_TTS
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient
-from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
+from custom_components.qwen_tts_realtime.realtime import endpoints
 from qwen_tts_emulator import Emulator, Scenario
 
 from .helpers import API_KEY, make_entry, setup_entry
@@ -135,10 +133,7 @@ async def test_a_throttled_key_check_says_so(hass: HomeAssistant, emulator: Emul
 async def test_a_key_check_the_service_does_not_answer_says_so(
     hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "custom_components.qwen_tts_realtime.config_flow.RealtimeClient",
-        partial(RealtimeClient, timeouts=Timeouts(connect=0.1)),
-    )
+    monkeypatch.setattr(endpoints, "PROBE_TIMEOUT", 0.1)
     emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), handshake_delay=0.5)
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(

@@ -25,7 +25,16 @@ from .catalog import (
     voices_for,
 )
 from .client import RealtimeClient
-from .endpoints import Region, endpoint_for, other_region, vendor_region
+from .endpoints import (
+    ProbeOutcome,
+    Region,
+    RegionProbe,
+    endpoint_for,
+    probe_endpoint,
+    probe_regions,
+    vendor_region,
+    workspace_of,
+)
 from .errors import (
     AccountError,
     AudioLimitError,
@@ -111,11 +120,13 @@ __all__ = [
     "InvalidOptionError",
     "InvalidWorkspaceError",
     "ModelInfo",
+    "ProbeOutcome",
     "ProtocolError",
     "RateLimitError",
     "RealtimeClient",
     "RealtimeError",
     "Region",
+    "RegionProbe",
     "ResponseTimeoutError",
     "ServiceError",
     "SessionConfig",
@@ -136,11 +147,13 @@ __all__ = [
     "kind_of_voice",
     "language_type",
     "model_info",
-    "other_region",
+    "probe_endpoint",
+    "probe_regions",
     "speakable_chunks",
     "speakable_text",
     "vendor_region",
     "voices_for",
     "wav_bytes",
     "wav_stream",
+    "workspace_of",
 ]

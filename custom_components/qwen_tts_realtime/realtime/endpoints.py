@@ -206,14 +206,6 @@ def request_headers(api_key: str, endpoint: str) -> dict[str, str]:
     return headers
 
 
-def other_region(region: Region) -> Region | None:
-    """Return the vendor region a key refused in `region` may belong to; None for a custom one."""
-    return {
-        Region.INTERNATIONAL: Region.MAINLAND_CHINA,
-        Region.MAINLAND_CHINA: Region.INTERNATIONAL,
-    }.get(region)
-
-
 def realtime_url(endpoint: str, model: str) -> URL:
     """Return the URL to open for one session of `model`."""
     return URL(normalize_endpoint(endpoint)).with_query(model=model)

@@ -11,8 +11,11 @@ import aiohttp
 
 AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "Unauthorized"})
 # The key is fine but the account cannot use the service: fixed in the vendor's console, not by
-# entering the key again.
-ACCOUNT_ERROR_CODES: Final = frozenset({"Arrearage", "AccessDenied", "Throttling.AllocationQuota"})
+# entering the key again. `AccessDenied.Unpurchased`: a model not activated, or one a workspace
+# gateway's workspace has not deployed.
+ACCOUNT_ERROR_CODES: Final = frozenset(
+    {"Arrearage", "AccessDenied", "AccessDenied.Unpurchased", "Throttling.AllocationQuota"}
+)
 RATE_LIMIT_CODES: Final = frozenset({"Throttling", "Throttling.RateQuota"})
 
 
