@@ -15,6 +15,7 @@ from .outbox import event
 from .scenario import Fault
 
 _TICK = 0.01  # default pause between the frames of a trickle or of endless noise
+_ENDLESS_DELTA_BYTES = 4800  # the audio of each `endless` delta, unless the fault gives a `size`
 
 
 def _delta(audio: bytes) -> str:
@@ -36,7 +37,7 @@ async def frames(fault: Fault) -> AsyncGenerator[str]:
                 yield _delta(b"\x01")
                 await asyncio.sleep(pause)
         case "endless":  # audio that never ends (no response.done), as fast as it is read
-            chunk = _delta(bytes(4800))
+            chunk = _delta(bytes(fault.size * 3 // 4 or _ENDLESS_DELTA_BYTES))
             while True:
                 yield chunk
                 await asyncio.sleep(0)

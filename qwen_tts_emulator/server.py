@@ -107,9 +107,14 @@ class Emulator:
         async with asyncio.timeout(timeout):
             await self._idle.wait()
 
-    def _reject(self, status: int) -> web.Response:
+    def _reject(self, status: int, code: str | None = None) -> web.Response:
         self.handshakes_rejected += 1
-        code, message = _REJECTIONS.get(status, ("InternalError", "Request failed."))
+        if code == "":
+            return web.Response(status=status)
+        usual, message = _REJECTIONS.get(status, ("InternalError", "Request failed."))
+        if code is not None and code != usual:
+            message = f"Request refused: {code}."
+        code = code or usual
         body = {"code": code, "message": message, "request_id": str(uuid.uuid4())}
         return web.json_response(body, status=status)
 
@@ -119,11 +124,14 @@ class Emulator:
         if scenario.handshake_delay > 0:
             await asyncio.sleep(scenario.handshake_delay)
         if scenario.handshake_status is not None:
-            return self._reject(scenario.handshake_status)
+            return self._reject(scenario.handshake_status, scenario.handshake_code)
         key = _parse_key(request)
         if key is None or (scenario.api_keys is not None and key not in scenario.api_keys):
             return self._reject(401)
-        ws = web.WebSocketResponse(timeout=_CLOSE_TIMEOUT, max_msg_size=_MAX_MESSAGE_BYTES)
+        # Pings are answered by the connection, which a `no_pong` fault can stop.
+        ws = web.WebSocketResponse(
+            timeout=_CLOSE_TIMEOUT, max_msg_size=_MAX_MESSAGE_BYTES, autoping=False
+        )
         if not ws.can_prepare(request):
             return self._reject(400)
         await ws.prepare(request)
