@@ -97,7 +97,7 @@ class Faults:
             case "malformed":
                 outbox.push(Action("frames", frames=frames(fault)))
             case "noise" | "trickle" | "endless" | "huge":
-                outbox.halt(Action("frames", frames=frames(fault)))
+                outbox.halt(Action("frames", frames=frames(fault, response_id)))
             case "finish":
                 outbox.emit("session.finished")
                 outbox.halt(Action("close", code=1000))

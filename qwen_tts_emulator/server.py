@@ -87,13 +87,17 @@ class Emulator:
         self._runner = None
         for site in list(runner.sites):
             await site.stop()
-        for connection in list(self._connections):
-            connection.request_close(1001)
+        self.close_connections()
         try:
             await self.wait_idle(_CLOSE_TIMEOUT + 1.0)
         except TimeoutError:
             _LOGGER.warning("%d connection(s) did not close in time", self.open_connections)
         await runner.cleanup()
+
+    def close_connections(self, code: int = 1001) -> None:
+        """Close every open WebSocket with `code`, as a service going away does; keep listening."""
+        for connection in list(self._connections):
+            connection.request_close(code)
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator, SessionRecord
 
 
@@ -23,3 +24,8 @@ def utterances(emulator: Emulator) -> list[SessionRecord]:
 def all_closed(records: Iterable[SessionRecord]) -> bool:
     """Return True when every session is closed."""
     return all(r.closed_at is not None for r in records)
+
+
+def has_spare(client: RealtimeClient, model: str) -> bool:
+    """Return True when a connected spare of `model` waits (what diagnostics show)."""
+    return bool(client.spares_state().get(model, {}).get("spare_connected"))

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, Callable
 import aiohttp
 import pytest
 
-from custom_components.qwen_tts_realtime.realtime import RealtimeClient, Timeouts
+from custom_components.qwen_tts_realtime.realtime import KeepAlive, RealtimeClient, Timeouts
 import custom_components.qwen_tts_realtime.realtime.client as client_module
 from qwen_tts_emulator import Emulator, Scenario
 
@@ -56,8 +56,11 @@ async def make_client(
         *,
         endpoint: str | None = None,
         timeouts: Timeouts | None = None,
+        keep_alive: KeepAlive | None = None,
     ) -> RealtimeClient:
-        client = RealtimeClient(http, key, endpoint or emulator.url, timeouts=timeouts)
+        client = RealtimeClient(
+            http, key, endpoint or emulator.url, timeouts=timeouts, keep_alive=keep_alive
+        )
         clients.append(client)
         return client
 

@@ -94,7 +94,7 @@ async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator
         meter = AudioMeter(Format.PCM, 24000)
 
         async def send_slowly() -> None:
-            await conn.send("session.update", session={"mode": "commit"})
+            await conn.start({"mode": "commit"}, meter)
             await asyncio.sleep(0.3)  # longer than every timer: the text source is slow
             await conn.send("input_text_buffer.append", text="Hi.")
             await conn.send("input_text_buffer.commit")
@@ -102,7 +102,7 @@ async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator
             conn.mark_input_done()
 
         sender = asyncio.create_task(send_slowly())
-        await speak(conn.audio(meter))
+        await speak(conn.audio())
         await sender
         await conn.close()
 

@@ -13,13 +13,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from qwen_tts_emulator import Emulator
 
-from ..sessions import all_closed, eventually, utterances
+from ..sessions import all_closed, eventually, has_spare, utterances
 
 __all__ = [
     "ENTITY_ID",
     "PLAYER",
     "eventually",
     "fetch_url_audio",
+    "has_spare",
     "pcm_of",
     "speak_on_player",
     "stream_audio",

@@ -14,8 +14,6 @@ from .session_config import BIT_RATE_RANGE
 
 # Real audio deltas are a few kB; a frame this large is an attack or a bug, never speech.
 MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
-# Frames read ahead of the consumer; beyond this the socket is left unread (TCP back-pressure).
-READ_AHEAD_FRAMES: Final = 64
 # An unused socket gets `session.created` and nothing else; a few more frames mean it is not ours.
 IDLE_FRAMES: Final = 3
 # Undecodable frames skipped in one session (the vendor's SDK skips them too); more is a broken
@@ -60,15 +58,21 @@ class KeepAlive:
     """How a spare socket kept open for ever (keep-warm "always") is kept and reopened.
 
     Every idle spare is pinged each `ping` seconds, so that routers keep the socket and one that
-    was reset shows before an utterance needs it. A spare the service
+    was reset shows before an utterance needs it: a spare whose ping is not answered within `pong`
+    seconds is discarded (a failure, as below) and never offered. A spare the service
     closes after at least `min_lifetime` seconds met the service's idle timeout: that lifetime
     is recorded and no spare of the model is opened again sooner than that after the last one.
     A refused handshake, or a spare closed sooner, is a failure: the next try waits `retry`
     seconds, doubled after each failure up to `max_retry`; after `max_failures` in a row no
     spare is reopened until the next utterance (a service that will not keep one is not pestered).
+
+    The same back-off holds for every spare, kept for ever or opened when a satellite wakes: after
+    a refused or failed handshake (or a spare lost to a refusal, or to a missed pong), no spare
+    of the model is opened before the delay ends, however often satellites wake.
     """
 
     ping: float = 20.0
+    pong: float = 5.0
     min_lifetime: float = 10.0
     retry: float = 5.0
     max_retry: float = 300.0
@@ -105,3 +109,12 @@ class AudioMeter:
         if self.received > budget * self._budget_bytes_per_second:
             raise AudioLimitError(budget)
         return size * self._seconds_per_byte
+
+
+# --- The reader's read-ahead and the handshake's refusal ----------------------------------------
+# Frames read ahead of the session's consumer, in bytes of frame text (the audio they carry is 3/4
+# of that): about 20 s of 24 kHz PCM, ample to ride out a slow consumer. Beyond it the socket is
+# left unread (TCP back-pressure); a single frame larger than this is taken when nothing waits.
+READ_AHEAD_BYTES: Final = 1024 * 1024
+# The body of a refused handshake read for the error code it names (the service's are ~200 bytes).
+MAX_REFUSAL_BYTES: Final = 16 * 1024
