@@ -224,3 +224,29 @@ async def test_completion_of_a_response_never_created_is_a_protocol_error(
     with pytest.raises(ProtocolError):
         await speak(client.synthesize(CONFIG, "Hello."))
     await emulator.wait_idle()
+
+
+async def test_events_with_unhashable_values_are_judged_not_a_crash(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    # Found by the fuzzer: a list as an event's type ended the reader with a TypeError.
+    emulator.scenario = frames_before_audio(
+        {"type": ["session.finished"]},
+        {"type": {"nested": True}},
+        {"type": "response.output_item.added", "response_id": []},
+    )
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert audio == render_pcm("Hello.")
+
+
+async def test_audio_naming_its_response_with_a_list_is_a_protocol_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    stray = {**delta(b"STRAY!", None), "response_id": ["resp_0"]}
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("frame", "mid_stream", frame=stray)])
+
+    with pytest.raises(ProtocolError, match="not under way"):
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()

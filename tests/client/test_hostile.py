@@ -14,8 +14,11 @@ from custom_components.qwen_tts_realtime.realtime import (
     Format,
     IncompleteAudioError,
     InvalidOptionError,
+    ProtocolError,
     RealtimeClient,
+    ResponseTimeoutError,
     Timeouts,
+    TimeoutStage,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.limits import AudioMeter
@@ -123,3 +126,37 @@ async def test_handshake_error_chain_holds_no_key(
         assert KEY not in repr(vars(error)) + repr(error)
         assert error.__cause__ is None
         error = error.__context__
+
+
+HANG_GUARD = 20.0  # far above every bound under test: a guard against a hanging test
+
+
+async def test_a_flood_of_tiny_deltas_ends_at_the_frame_bound(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    # Found by the fuzzer: one-byte deltas as fast as the socket goes stay under the audio
+    # budget for a million frames, holding the client's CPU for half a minute.
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("endless", "before_audio", size=2)])
+
+    with pytest.raises(ProtocolError, match="more frames"):
+        async with asyncio.timeout(HANG_GUARD):
+            await speak(client.stream(CONFIG, chunks("Hello.")))
+    await emulator.wait_idle()
+
+
+async def test_the_whole_message_deadline_holds_while_frames_keep_coming(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    # Found by the fuzzer: the deadline was only looked at when the reader ran out of frames.
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("endless", "before_audio")])
+    client = make_client(timeouts=Timeouts(synthesize=0.5))
+
+    async def read_slowly() -> None:  # frames are always waiting for this reader
+        async for _ in client.synthesize(CONFIG, "word " * 200):  # a 900 s audio budget
+            await asyncio.sleep(0.01)
+
+    with pytest.raises(ResponseTimeoutError) as raised:
+        await asyncio.wait_for(read_slowly(), HANG_GUARD)
+    await emulator.wait_idle()
+
+    assert raised.value.stage is TimeoutStage.SYNTHESIZE

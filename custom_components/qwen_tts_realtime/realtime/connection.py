@@ -42,6 +42,7 @@ from .frames import DATA_TYPES, Responses, decode_delta, idle_frame_error, parse
 from .limits import (
     MAX_BAD_FRAMES,
     MAX_FRAME_BYTES,
+    MAX_FRAMES_PER_AUDIO_SECOND,
     MAX_REFUSAL_BYTES,
     READ_AHEAD_BYTES,
     AudioMeter,
@@ -62,6 +63,12 @@ class _Event:
     event: dict[str, Any]
     audio: bytes = field(default=b"", repr=False)
     seconds: float = 0.0  # at most
+
+    @property
+    def event_type(self) -> str | None:
+        """Return the event's type; None when it has none, or one that is not a string."""
+        event_type = self.event.get("type")
+        return event_type if isinstance(event_type, str) else None
 
 
 class _ReadAhead:
@@ -141,6 +148,7 @@ class Connection:
         self._waiter: asyncio.Timeout | None = None
         self._deadlines = SessionDeadlines(timeouts)
         self.session_accepted = False
+        self.frames = 0  # of the session
         self.bad_frames = 0  # undecodable frames skipped
         self.pongs = 0  # answers to our pings
         self._reader = self._loop.create_task(self._read(), name="qwen_tts_reader")
@@ -255,7 +263,7 @@ class Connection:
             if taken is None:
                 continue
             await self._read_ahead.put(taken, len(msg.data))
-            if taken.event.get("type") in _LAST_EVENTS:
+            if taken.event_type in _LAST_EVENTS:
                 return
 
     def _take(self, msg: aiohttp.WSMessage, meter: AudioMeter) -> _Event | None:
@@ -264,6 +272,9 @@ class Connection:
         An audio delta is decoded and counted against the budget as it arrives (the timers count
         it when the consumer takes it: they measure how long the consumer waited).
         """
+        self.frames += 1
+        if self.frames > meter.budget_seconds * MAX_FRAMES_PER_AUDIO_SECOND:
+            raise ProtocolError("more frames than the audio of this text can need")
         try:
             event = parse(msg)
         except ProtocolError as err:
@@ -379,7 +390,7 @@ class Connection:
         while True:
             taken = await self._next()
             event = taken.event
-            event_type = event.get("type")
+            event_type = taken.event_type
             if event_type == "response.audio.delta":
                 responses.check_delta(event)
                 self._deadlines.heard_audio(taken.seconds)  # the timers count what we waited
@@ -404,24 +415,27 @@ class Connection:
                 return
 
     async def _next(self) -> _Event:
-        """Return the next event; raise for a failure, the end of the socket or a deadline."""
+        """Return the next event; raise for a failure, the end of the socket or a deadline.
+
+        The deadlines hold while events keep coming too: no flood of frames outlasts them.
+        """
         while True:
             if self._failure is not None:
                 raise self._failure
+            now = self._loop.time()
+            deadline, expired = self._deadlines.nearest(now, session_accepted=self.session_accepted)
+            if expired is not None and deadline is not None and deadline <= now:
+                raise expired
             item = self._read_ahead.get_nowait()
             if item is None:
-                item = await self._wait()
+                item = await self._wait(now, deadline)
             if isinstance(item, RealtimeError):
                 raise item
             if item is not None:
                 return item
 
-    async def _wait(self) -> _Event | RealtimeError | None:
-        """Wait for an event until the nearest deadline; None when woken up early."""
-        start = self._loop.time()
-        deadline, expired = self._deadlines.nearest(start, session_accepted=self.session_accepted)
-        if expired is not None and deadline is not None and deadline <= start:
-            raise expired
+    async def _wait(self, start: float, deadline: float | None) -> _Event | RealtimeError | None:
+        """Wait for an event until `deadline`; None when woken up early or at the deadline."""
         try:
             async with asyncio.timeout_at(deadline) as self._waiter:
                 return await self._read_ahead.get()

@@ -125,7 +125,8 @@ class Responses:
 
     def check_delta(self, event: Mapping[str, Any]) -> None:
         """Raise unless an audio delta belongs to an open response."""
-        if event.get("response_id") not in self._open:
+        response_id = event.get("response_id")
+        if not isinstance(response_id, str) or response_id not in self._open:
             raise ProtocolError("audio of a response that is not under way")
 
     def done(self, event: Mapping[str, Any]) -> int | None:
@@ -136,7 +137,7 @@ class Responses:
         """
         characters = completed_usage(event)
         response_id = _response_id(event.get("response"))
-        if response_id not in self._open:
+        if response_id is None or response_id not in self._open:
             raise ProtocolError("response.done of a response that was not under way")
         self._open.discard(response_id)
         self.completed += 1

@@ -111,10 +111,15 @@ class AudioMeter:
         return size * self._seconds_per_byte
 
 
-# --- The reader's read-ahead and the handshake's refusal ----------------------------------------
+# --- The reader's read-ahead and frame count, the handshake's refusal ---------------------------
 # Frames read ahead of the session's consumer, in bytes of frame text (the audio they carry is 3/4
 # of that): about 20 s of 24 kHz PCM, ample to ride out a slow consumer. Beyond it the socket is
 # left unread (TCP back-pressure); a single frame larger than this is taken when nothing waits.
 READ_AHEAD_BYTES: Final = 1024 * 1024
 # The body of a refused handshake read for the error code it names (the service's are ~200 bytes).
 MAX_REFUSAL_BYTES: Final = 16 * 1024
+# Frames a session may bring per second of its audio budget. A real service sends about ten (0.1 s
+# deltas) plus ten per response; tiny deltas as fast as the socket goes stay under the audio
+# budget while holding the client's CPU for many seconds (a million 2-byte deltas for 48 s of
+# audio), so beyond this many the session ends.
+MAX_FRAMES_PER_AUDIO_SECOND: Final = 100
