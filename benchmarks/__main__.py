@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from . import __doc__ as about, after_idle, concurrency, forward, ha_path, memory, ttfa
+from . import __doc__ as about, after_idle, concurrency, forward, fuzz, ha_path, memory, ttfa
 from .common import Settings, progress
 from .report import report
 
@@ -33,7 +33,9 @@ def settings(args: argparse.Namespace) -> Settings:
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=str(about).split("\n\n")[0]
+        prog="python -m benchmarks",
+        description=str(about).split("\n\n")[0],
+        epilog="python -m benchmarks fuzz --help: the protocol fuzzer's long run instead",
     )
     parser.add_argument("--rounds", type=int, default=0, help="utterances per client (40)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -48,6 +50,8 @@ def parse() -> argparse.Namespace:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["fuzz"]:
+        sys.exit(fuzz.main(sys.argv[2:]))
     args = parse()
     # The SDK and the vendor sample honour proxy variables; the emulator is reached directly.
     for name in ("http_proxy", "https_proxy", "all_proxy"):
@@ -72,8 +76,9 @@ def main() -> None:
     arguments = shlex.join(sys.argv[1:]) or "(defaults)"
     text = report(s, results, arguments, time.perf_counter() - started)
     print(text)
-    if args.write:
-        args.write.write_text(text)
+    if args.write:  # the fuzzer's section of an earlier run stays
+        kept = fuzz.section(args.write.read_text()) if args.write.exists() else ""
+        args.write.write_text(text + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":
