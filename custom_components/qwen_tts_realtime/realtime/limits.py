@@ -55,20 +55,19 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class KeepAlive:
-    """How a spare socket kept open for ever (keep-warm "always") is kept and reopened.
+    """How spare sockets are kept, and reopened when kept for ever (keep-warm "always").
 
     Every idle spare is pinged each `ping` seconds, so that routers keep the socket and one that
     was reset shows before an utterance needs it: a spare whose ping is not answered within `pong`
-    seconds is discarded (a failure, as below) and never offered. A spare the service
-    closes after at least `min_lifetime` seconds met the service's idle timeout: that lifetime
-    is recorded and no spare of the model is opened again sooner than that after the last one.
-    A refused handshake, or a spare closed sooner, is a failure: the next try waits `retry`
-    seconds, doubled after each failure up to `max_retry`; after `max_failures` in a row no
-    spare is reopened until the next utterance (a service that will not keep one is not pestered).
-
-    The same back-off holds for every spare, kept for ever or opened when a satellite wakes: after
-    a refused or failed handshake (or a spare lost to a refusal, or to a missed pong), no spare
-    of the model is opened before the delay ends, however often satellites wake.
+    seconds is discarded (a failure, as below) and never offered. A spare kept for ever that the
+    service closes after at least `min_lifetime` seconds met the service's idle timeout: that
+    lifetime is recorded and no spare of the model is opened again sooner than that after the
+    last one. A refused or failed handshake, a spare lost to a refusal or a missed pong, or one
+    kept for ever but closed sooner, is a failure: no spare of the model opens for `retry`
+    seconds, doubled after each failure in a row up to `max_retry`, however often satellites
+    wake. After `max_failures` in a row a spare kept for ever is no longer reopened by itself
+    (a service that will not keep one is not pestered), and nothing opens one for `max_retry`
+    seconds. A handshake that works, a spare's or an utterance's, ends the streak.
     """
 
     ping: float = 20.0

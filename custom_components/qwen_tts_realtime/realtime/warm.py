@@ -224,7 +224,7 @@ class SparePool:
         spare = _Spare(model, opened_at=now)
         health.last_open = now
         spare.task = self._spawn(self._connect_spare(spare), name="qwen_tts_spare_open")
-        spare.task.add_done_callback(lambda task: self._spare_connected(spare, task))
+        spare.task.add_done_callback(lambda task: self._connect_ended(spare, task))
         self._spares[model] = spare
 
     async def _connect_spare(self, spare: _Spare) -> Connection:
@@ -236,7 +236,7 @@ class SparePool:
             self._schedule_ping(spare)
         return conn
 
-    def _spare_connected(self, spare: _Spare, task: asyncio.Task[Connection]) -> None:
+    def _connect_ended(self, spare: _Spare, task: asyncio.Task[Connection]) -> None:
         """Count a spare that failed to connect as a failure of its model."""
         if task.cancelled() or (err := task.exception()) is None:
             return
