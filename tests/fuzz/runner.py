@@ -282,8 +282,13 @@ async def _check_closed(case: _Case, session: FuzzSession, report: Report) -> No
     with contextlib.suppress(TimeoutError):
         await eventually(lambda: not session.open_connections, limit=_CLOSE_GUARD)
     if session.open_connections:
+        left = [
+            f"connection {index} {r.plan.mutations}: received {r.received}, sent {len(r.sent)}"
+            for index, r in enumerate(session.connections)
+            if not r.ended and r.plan.refuse is None
+        ]
         report.violations.append(
-            Violation(case.seed, "leaves no socket open", f"{session.open_connections} open")
+            Violation(case.seed, "leaves no socket open", f"{case.consumer}: {'; '.join(left)}")
         )
 
 

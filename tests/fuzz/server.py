@@ -115,7 +115,10 @@ class FuzzServer:
         ws = web.WebSocketResponse(autoping=False, max_msg_size=_MAX_CLIENT_FRAME, timeout=2.0)
         try:
             await ws.prepare(request)
-            await _Player(request, ws, record).run()
+            # A client that left during the handshake (cancelled) is gone before the socket's
+            # reader was attached: aiohttp would never tell that reader, which would wait for ever.
+            if request.transport is not None:
+                await _Player(request, ws, record).run()
         finally:
             record.ended = True
         return ws

@@ -169,39 +169,38 @@ class RealtimeClient:
         """
         feed = TextFeed(text_chunks)
         reader = asyncio.create_task(feed.run(), name="qwen_tts_text_feed")
+        self._spares.answer_started(config.model.name)
         try:
-            with self._spares.answering(config.model.name):
-                retried = False
-                attempt = _Attempt(use_spare=True)
-                while True:
-                    try:
-                        async with contextlib.aclosing(
-                            self._session_audio(
-                                config, session, feed, attempt, on_usage=on_usage, deadline=deadline
-                            )
-                        ) as audio:
-                            async for pcm in audio:
-                                if not attempt.produced:
-                                    attempt.produced = True
-                                    feed.release()  # no retry after audio: no replay either
-                                yield pcm
-                    except RealtimeError as err:
-                        if attempt.produced or not _is_retryable(err):
-                            raise
-                        if attempt.from_spare:
-                            _LOGGER.debug(
-                                "Spare failed with %s; connecting afresh", type(err).__name__
-                            )
-                        elif retried:
-                            raise
-                        else:
-                            retried = True
-                            _LOGGER.debug("Retrying after %s before any audio", type(err).__name__)
-                            await asyncio.sleep(RETRY_DELAY)
-                        attempt = _Attempt(use_spare=False)
+            retried = False
+            attempt = _Attempt(use_spare=True)
+            while True:
+                try:
+                    async with contextlib.aclosing(
+                        self._session_audio(
+                            config, session, feed, attempt, on_usage=on_usage, deadline=deadline
+                        )
+                    ) as audio:
+                        async for pcm in audio:
+                            if not attempt.produced:
+                                attempt.produced = True
+                                feed.release()  # no retry after audio: no replay either
+                            yield pcm
+                except RealtimeError as err:
+                    if attempt.produced or not _is_retryable(err):
+                        raise
+                    if attempt.from_spare:
+                        _LOGGER.debug("Spare failed with %s; connecting afresh", type(err).__name__)
+                    elif retried:
+                        raise
                     else:
-                        return
+                        retried = True
+                        _LOGGER.debug("Retrying after %s before any audio", type(err).__name__)
+                        await asyncio.sleep(RETRY_DELAY)
+                    attempt = _Attempt(use_spare=False)
+                else:
+                    return
         finally:
+            self._spares.answer_ended(config.model.name)
             reader.cancel()
             await asyncio.wait((reader,))
 

@@ -20,8 +20,7 @@ down, nothing is opened before the delay ends, and the streak is logged once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
-import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 import logging
 from typing import Any
@@ -132,19 +131,18 @@ class SparePool:
         spare = self._spares.get(model)
         return spare is not None and spare.conn is not None and not spare.conn.closed
 
-    @contextlib.contextmanager
-    def answering(self, model: str) -> Iterator[None]:
-        """Hold the idle clock of `model`'s spare while an utterance of it is under way."""
-        health = self._health.get(model)
-        if health is not None:
+    def answer_started(self, model: str) -> None:
+        """Hold the idle clock of `model`'s spare: an utterance of it is under way."""
+        if (health := self._health.get(model)) is not None:
             health.answering += 1
-        try:
-            yield
-        finally:
-            if health is not None:
-                health.answering -= 1
-                if (spare := self._spares.get(model)) is not None and spare.conn is not None:
-                    self._restart_idle_clock(spare)
+
+    def answer_ended(self, model: str) -> None:
+        """Start the idle clock of `model`'s spare again once no utterance of it is under way."""
+        if (health := self._health.get(model)) is None or not health.answering:
+            return
+        health.answering -= 1
+        if (spare := self._spares.get(model)) is not None and spare.conn is not None:
+            self._restart_idle_clock(spare)
 
     def service_answered(self, model: str) -> None:
         """Take note that a handshake for `model` worked: any back-off and give-up ends."""
