@@ -14,6 +14,7 @@ import shlex
 import sys
 
 from tests.fuzz import FuzzSettings, Report, fuzz
+from tests.fuzz.runner import SCHEDULING_SLACK, STATED_BOUND, TIMEOUTS
 
 from .common import progress
 from .table import table
@@ -73,7 +74,10 @@ def render(report: Report, settings: FuzzSettings, arguments: str) -> str:
         "",
         f"Command: `python -m benchmarks {arguments}` (seeds {seeds}, {settings.concurrency} "
         f"sessions at once{', memory traced' if settings.trace_memory else ''}). A seeded server "
-        "mutates correct sessions (tests/fuzz); every session is checked against every invariant.",
+        "mutates correct sessions (tests/fuzz); every session is checked against every invariant. "
+        f"The client's bounds, shortened: {_bounds()}; a session must end within "
+        f"{STATED_BOUND:.1f} s (every attempt's bounds summed), with {SCHEDULING_SLACK:g} s more "
+        "for a loaded machine's event loop.",
         "",
         table(
             ["", "value"],
@@ -101,6 +105,14 @@ def render(report: Report, settings: FuzzSettings, arguments: str) -> str:
     if report.violations:
         lines += ["", "Violations:", "", *(f"- {v}" for v in report.violations[:50])]
     return "\n".join(lines) + "\n"
+
+
+def _bounds() -> str:
+    t = TIMEOUTS
+    return (
+        f"connect {t.connect:g} s, first audio {t.first_audio:g} s, silence {t.audio:g} s, "
+        f"send {t.send:g} s, whole message {t.synthesize:g} s"
+    )
 
 
 def _rows(counts: dict[str, int]) -> list[list[str]]:
