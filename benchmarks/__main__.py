@@ -16,6 +16,7 @@ from . import (
     after_idle,
     concurrency,
     forward,
+    fuzz,
     ha_path,
     memory,
     speakable,
@@ -42,7 +43,9 @@ def settings(args: argparse.Namespace) -> Settings:
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=str(about).split("\n\n")[0]
+        prog="python -m benchmarks",
+        description=str(about).split("\n\n")[0],
+        epilog="python -m benchmarks fuzz --help: the protocol fuzzer's long run instead",
     )
     parser.add_argument("--rounds", type=int, default=0, help="utterances per client (40)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -57,6 +60,8 @@ def parse() -> argparse.Namespace:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["fuzz"]:
+        sys.exit(fuzz.main(sys.argv[2:]))
     args = parse()
     # The SDK and the vendor sample honour proxy variables; the emulator is reached directly.
     for name in ("http_proxy", "https_proxy", "all_proxy"):
@@ -83,8 +88,9 @@ def main() -> None:
     arguments = shlex.join(sys.argv[1:]) or "(defaults)"
     text = report(s, results, arguments, time.perf_counter() - started)
     print(text)
-    if args.write:
-        args.write.write_text(text)
+    if args.write:  # the fuzzer's section of an earlier run stays
+        kept = fuzz.section(args.write.read_text()) if args.write.exists() else ""
+        args.write.write_text(text + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":

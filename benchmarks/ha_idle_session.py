@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT, RealtimeClient
 from qwen_tts_emulator import Emulator
 from tests.ha.helpers import ENTITY_ID, add_satellite, make_entry, setup_entry
+from tests.helpers import has_spare
 
 from .common import MODEL, wait_for
 from .ha_session import TtsOptions, bench_scenario, first_audio, setting
@@ -43,7 +44,7 @@ async def test_first_answer_after_idle(hass: HomeAssistant, socket_enabled: None
 
         async def idle() -> None:
             """Ten quiet minutes: the spare times out and closes."""
-            await wait_for(lambda: client.has_spare(MODEL))
+            await wait_for(lambda: has_spare(client, MODEL))
             assert IDLE.total_seconds() > SPARE_IDLE_TIMEOUT
             async_fire_time_changed(hass, dt_util.utcnow() + IDLE)
             await wait_for(lambda: emu.open_connections == 0)
@@ -59,7 +60,7 @@ async def test_first_answer_after_idle(hass: HomeAssistant, socket_enabled: None
                     values.append(value)
 
         async def warm() -> None:
-            await wait_for(lambda: client.has_spare(MODEL))
+            await wait_for(lambda: has_spare(client, MODEL))
 
         async def woken() -> None:
             await idle()

@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator, Scenario
 from tests.ha.helpers import API_KEY, ENTITY_ID as ENGINE, make_entry, setup_entry
+from tests.helpers import has_spare
 
 from .common import MODEL
 
@@ -61,7 +62,7 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
         assert entry.state is ConfigEntryState.LOADED
         client: RealtimeClient = entry.runtime_data.client
         await asyncio.sleep(0.5)  # a spare, if the integration keeps one, is connected by now
-        warm_by_integration = client.has_spare(MODEL)
+        warm_by_integration = has_spare(client, MODEL)
 
         results: dict[str, list[float]] = {}
         counter = 0
@@ -72,7 +73,7 @@ async def test_ha_path_ttfa(hass: HomeAssistant, socket_enabled: None) -> None:
             for round_ in range(rounds + 1):  # round 0 warms code paths up, not counted
                 if warm:
                     async with asyncio.timeout(10):
-                        while not client.has_spare(MODEL):  # noqa: ASYNC110
+                        while not has_spare(client, MODEL):  # noqa: ASYNC110
                             await asyncio.sleep(0.002)
                 counter += 1
                 message = f"Turning on the living room lights, request {counter}."

@@ -21,6 +21,7 @@ from custom_components.qwen_tts_realtime.realtime.speakable import (
 )
 from custom_components.qwen_tts_realtime.realtime.text import billed_characters
 from qwen_tts_emulator import Emulator, Scenario
+from tests.helpers import has_spare
 
 from .common import CONFIG, KEY, MODEL, REPO, Settings, median, ms, p95, progress, wait_for
 from .table import table
@@ -107,7 +108,7 @@ async def ttfa(s: Settings, rounds: int) -> dict[str, dict[str, list[float]]]:
             for name in STREAMED:
                 pieces = deltas(name, texts[name])
                 for variant in ("as written", "cleaned"):
-                    await wait_for(lambda: client.has_spare(MODEL))
+                    await wait_for(lambda: has_spare(client, MODEL))
                     seconds = await first_audio(client, pieces, clean=variant == "cleaned")
                     if round_:
                         results[name][variant].append(seconds)

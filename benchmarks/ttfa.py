@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aiohttp
 
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
+from tests.helpers import has_spare
 
 from . import clients
 from .common import (
@@ -50,7 +51,7 @@ async def measure(s: Settings) -> Ttfa:
         warm.keep_warm([MODEL])
 
         async def ours_warm() -> float:
-            await wait_for(lambda: warm.has_spare(MODEL))
+            await wait_for(lambda: has_spare(warm, MODEL))
             return await clients.ours(warm, CONFIG, UTTERANCE)
 
         runs: dict[str, Callable[[], Awaitable[float]]] = {

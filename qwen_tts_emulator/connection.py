@@ -130,6 +130,13 @@ class Connection:
                     await self._ws.close(code=self._close_request.result())
                 return
             msg = receive.result()
+            if msg.type is WSMsgType.PING:
+                if self._faults.answering_pings:
+                    with contextlib.suppress(ConnectionError):
+                        await self._ws.pong(msg.data)
+                continue
+            if msg.type is WSMsgType.PONG:
+                continue
             if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 return
             self._on_message(msg.type, msg.data, self._loop.time())

@@ -32,7 +32,8 @@ class Faults:
     """The faults of one connection, each fired at most once.
 
     What a fault leaves behind: `reading` is clear while a `stop_reading` fault holds the
-    socket; `cutting` says an `incomplete` fault ends the current response early.
+    socket; `cutting` says an `incomplete` fault ends the current response early; `answering_pings`
+    is False once a `no_pong` fault fired.
     """
 
     def __init__(self, faults: list[Fault], record: SessionRecord, outbox: Outbox) -> None:
@@ -43,6 +44,7 @@ class Faults:
         self._cut: str | None = None
         self.reading = asyncio.Event()
         self.reading.set()
+        self.answering_pings = True
 
     @property
     def cutting(self) -> bool:
@@ -54,8 +56,18 @@ class Faults:
         status, self._cut = self._cut, None
         return status
 
-    def fire(self, point: FaultPoint, response: int | None = None, *, deltas: int = 0) -> None:
-        """Fire the faults due at `point` (of `response`; for mid_stream, after `deltas`)."""
+    def fire(
+        self,
+        point: FaultPoint,
+        response: int | None = None,
+        *,
+        deltas: int = 0,
+        response_id: str | None = None,
+    ) -> None:
+        """Fire the faults due at `point` (of `response`; for mid_stream, after `deltas`).
+
+        `response_id` is the id of that response, for the frames that name it.
+        """
         for index, fault in enumerate(self._faults):
             if index in self._fired or self._outbox.halted:
                 continue
@@ -64,9 +76,9 @@ class Faults:
             self._fired.add(index)
             fault.fired += 1
             self._record.faults_fired.append(fault)
-            self._apply(fault)
+            self._apply(fault, response_id)
 
-    def _apply(self, fault: Fault) -> None:
+    def _apply(self, fault: Fault, response_id: str | None) -> None:
         outbox = self._outbox
         match fault.kind:
             case "error":
@@ -85,17 +97,21 @@ class Faults:
             case "malformed":
                 outbox.push(Action("frames", frames=frames(fault)))
             case "noise" | "trickle" | "endless" | "huge":
-                outbox.halt(Action("frames", frames=frames(fault)))
+                outbox.halt(Action("frames", frames=frames(fault, response_id)))
             case "finish":
                 outbox.emit("session.finished")
                 outbox.halt(Action("close", code=1000))
             case "incomplete":
                 self._cut = fault.status
+            case "no_pong":
+                self.answering_pings = False
             case "stop_reading":  # aiohttp's flow control then stops reading the socket
                 self.reading.clear()
                 asyncio.get_running_loop().call_later(fault.seconds or 1.0, self.reading.set)
             case "frame":
                 frame = fault.frame
+                if isinstance(frame, dict) and "response_id" in frame and not frame["response_id"]:
+                    frame = {**frame, "response_id": response_id or ""}
                 outbox.push(
                     Action("text", text=frame if isinstance(frame, str) else json.dumps(frame))
                 )

@@ -111,7 +111,7 @@ class Producer:
             "response.output_item.added", response_id=response["id"], output_index=0, item=item
         )
         outbox.emit("response.content_part.added", **where, content_index=0, part=part)
-        self._faults.fire("before_audio", index)
+        self._faults.fire("before_audio", index, response_id=response["id"])
         audio_seconds = await self._stream_audio(job, where, index)
         if outbox.halted:
             return
@@ -129,7 +129,7 @@ class Producer:
         if self._scenario.usage_reported:
             response["usage"] = self._usage(characters, audio_seconds)
         outbox.send(event("response.done", response=response), usage=characters)
-        self._faults.fire("after_response_done", index)
+        self._faults.fire("after_response_done", index, response_id=response["id"])
 
     def _usage(self, characters: int, audio_seconds: float) -> dict[str, int]:
         spec = self._scenario.models.get(self._record.model)
@@ -172,9 +172,11 @@ class Producer:
                 break
             self._send_delta(where, chunk, fmt, sent)
             sent += len(chunk)
-            self._faults.fire("mid_stream", index, deltas=deltas)
+            self._faults.fire("mid_stream", index, deltas=deltas, response_id=where["response_id"])
             if last:
-                self._faults.fire("mid_stream", index, deltas=-deltas)
+                self._faults.fire(
+                    "mid_stream", index, deltas=-deltas, response_id=where["response_id"]
+                )
         return audio_seconds
 
     def _send_delta(self, where: dict[str, Any], chunk: bytes, fmt: str, offset: int) -> None:

@@ -28,6 +28,7 @@ type FaultKind = Literal[
     "finish",
     "incomplete",
     "stop_reading",
+    "no_pong",
 ]
 type FaultPoint = Literal[
     "after_created",
@@ -116,15 +117,19 @@ class Fault:
     kind "malformed": sends `repeat` non-JSON text frames (or one binary frame when `binary`),
     then goes on.
     kind "frame": sends `frame` as is (a dict as JSON, a str as raw text), then goes on: events
-    the service might send one day, or broken ones.
+    the service might send one day, or broken ones. A dict's empty `response_id` becomes the id
+    of the response the fault fires in (a delta of that response, sent out of place).
     Hostile kinds, after which nothing else is sent: "noise" sends an unknown event (`frame`, if
     a dict) every `seconds` (default 0.01) forever; "trickle" a one-byte audio delta every
-    `seconds` forever; "endless" audio deltas forever, as fast as they are read; "huge" one
-    audio delta frame of `size` bytes; "finish" `session.finished` (then closes), wherever it is.
+    `seconds` forever; "endless" audio deltas (of `size` bytes each, if given) forever, as fast
+    as they are read; "huge" one audio delta frame of `size` bytes; "finish"
+    `session.finished` (then closes), wherever it is.
     "incomplete" ends the current response with a `response.done` of `status` (default
     "incomplete"), without the rest of its audio, and goes on with the next one.
     "stop_reading" stops reading the socket for `seconds` (default 1): the client's sends block
     once the buffers are full.
+    "no_pong" leaves every later WebSocket ping unanswered (the socket is read as before): a
+    router on the way that lost the connection, or a service that stopped answering pings.
     """
 
     kind: FaultKind
@@ -151,8 +156,10 @@ class Fault:
 class Scenario:
     """Behaviour of the emulator; read by each connection when it is accepted.
 
-    `api_keys` None accepts any non-empty key. `realtime_factor` is wall seconds per audio
-    second (0 = as fast as possible). `commit_finish_flushes`: whether `session.finish` in
+    `api_keys` None accepts any non-empty key. `handshake_status` refuses every handshake with
+    that HTTP status, its JSON body naming `handshake_code` (None: the service's usual code for
+    the status; "": no body at all). `realtime_factor` is wall seconds per audio second (0 = as
+    fast as possible). `commit_finish_flushes`: whether `session.finish` in
     commit mode also synthesizes uncommitted text (default: discarded). `usage_reported`: whether
     `response.done` carries `usage` (False: a service that stops reporting it);
     `reported_characters`, when set, is the count every `usage` reports whatever the text.
@@ -165,6 +172,7 @@ class Scenario:
 
     api_keys: frozenset[str] | None = None
     handshake_status: int | None = None
+    handshake_code: str | None = None
     handshake_delay: float = 0.0
     models: dict[str, ModelSpec] = field(default_factory=default_models)
     first_audio_delay: float = 0.0

@@ -98,13 +98,17 @@ class Emulator:
         self._runner = None
         for site in list(runner.sites):
             await site.stop()
-        for connection in list(self._connections):
-            connection.request_close(1001)
+        self.close_connections()
         try:
             await self.wait_idle(_CLOSE_TIMEOUT + 1.0)
         except TimeoutError:
             _LOGGER.warning("%d connection(s) did not close in time", self.open_connections)
         await runner.cleanup()
+
+    def close_connections(self, code: int = 1001) -> None:
+        """Close every open WebSocket with `code`, as a service going away does; keep listening."""
+        for connection in list(self._connections):
+            connection.request_close(code)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -120,6 +124,8 @@ class Emulator:
 
     def _reject(self, status: int, code: str | None = None) -> web.Response:
         self.handshakes_rejected += 1
+        if code == "":
+            return web.Response(status=status)
         usual, message = _REJECTIONS.get(status, ("InternalError", "Request failed."))
         if code is not None and code != usual:
             message = f"Request refused: {code}."
@@ -133,14 +139,17 @@ class Emulator:
         if scenario.handshake_delay > 0:
             await asyncio.sleep(scenario.handshake_delay)
         if scenario.handshake_status is not None:
-            return self._reject(scenario.handshake_status)
+            return self._reject(scenario.handshake_status, scenario.handshake_code)
         key = _parse_key(request)
         if key is None or (scenario.api_keys is not None and key not in scenario.api_keys):
             return self._reject(401)
         model = request.query.get("model", "")
         if model in scenario.undeployed_models and gateway_workspace(request.url.host or ""):
             return self._reject(403, UNDEPLOYED_CODE)
-        ws = web.WebSocketResponse(timeout=_CLOSE_TIMEOUT, max_msg_size=_MAX_MESSAGE_BYTES)
+        # Pings are answered by the connection, which a `no_pong` fault can stop.
+        ws = web.WebSocketResponse(
+            timeout=_CLOSE_TIMEOUT, max_msg_size=_MAX_MESSAGE_BYTES, autoping=False
+        )
         if not ws.can_prepare(request):
             return self._reject(400)
         await ws.prepare(request)

@@ -16,6 +16,7 @@ import tempfile
 
 import pytest
 
+from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from qwen_tts_emulator import Emulator, SessionRecord
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
@@ -82,3 +83,8 @@ async def probe_mp3(data: bytes) -> Probe:
             str(path),
         )  # fmt: skip
     return Probe(errors, len(pcm) / 2 / _RATE, float(duration))
+
+
+def has_spare(client: RealtimeClient, model: str) -> bool:
+    """Return True when a connected spare of `model` waits (what diagnostics show)."""
+    return bool(client.spares_state().get(model, {}).get("spare_connected"))

@@ -87,7 +87,7 @@ async def first_audio(
         for _ in range(FIRST_AUDIO_RUNS):
             await pace(DEFAULT_MODEL)
             async with asyncio.timeout(ANSWER_TIMEOUT):
-                while not warm.has_spare(DEFAULT_MODEL):  # noqa: ASYNC110 - the client offers no event
+                while not warm.spares_state()[DEFAULT_MODEL]["spare_connected"]:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
             timing.warm_first_audio_ms.append(_ms(await _first_audio(warm)))
     finally:

@@ -10,7 +10,7 @@ import pytest
 from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 import custom_components.qwen_tts_realtime.realtime.client as client_module
 from custom_components.qwen_tts_realtime.realtime.endpoints import VENDOR_REGIONS
-from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
+from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive, Timeouts
 from qwen_tts_emulator import Emulator, Scenario, VendorRegions
 
 from .helpers import KEY, KEYS, ClientFactory
@@ -55,8 +55,11 @@ async def make_client(
         *,
         endpoint: str | None = None,
         timeouts: Timeouts | None = None,
+        keep_alive: KeepAlive | None = None,
     ) -> RealtimeClient:
-        client = RealtimeClient(http, key, endpoint or emulator.url, timeouts=timeouts)
+        client = RealtimeClient(
+            http, key, endpoint or emulator.url, timeouts=timeouts, keep_alive=keep_alive
+        )
         clients.append(client)
         return client
 

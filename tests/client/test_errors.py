@@ -52,7 +52,7 @@ async def test_wrong_key_is_an_authentication_error(
 async def test_handshake_refusal_is_an_authentication_error(
     emulator: Emulator, client: RealtimeClient, status: int
 ) -> None:
-    emulator.scenario = Scenario(api_keys=KEYS, handshake_status=status)
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_status=status, handshake_code="")
 
     with pytest.raises(AuthenticationError):
         await speak(client.synthesize(CONFIG, "Hi."))
@@ -88,6 +88,29 @@ async def test_handshake_400_is_a_connect_error_not_retried(
 
     assert err.value.status == 400
     assert emulator.handshake_attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (400, "Arrearage", AccountError),
+        (403, "AccessDenied.Unpurchased", AccountError),
+        (403, "AccessDenied", AccountError),
+        (400, "InvalidApiKey", AuthenticationError),
+        (400, "Throttling.RateQuota", RateLimitError),
+    ],
+)
+async def test_handshake_refusal_is_mapped_by_the_code_its_body_names(
+    emulator: Emulator, client: RealtimeClient, status: int, code: str, error: type[Exception]
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_status=status, handshake_code=code)
+
+    with pytest.raises(error) as raised:
+        await speak(client.synthesize(CONFIG, "Hi."))
+
+    if isinstance(raised.value, AccountError):
+        assert raised.value.code == code
+    assert emulator.handshake_attempts == 1  # not retried: a fresh socket gets the same answer
 
 
 @pytest.mark.parametrize("status", [500, 503])
@@ -307,7 +330,16 @@ async def test_unknown_model_closes_before_the_session_is_accepted(
     assert emulator.sessions[0].model == "qwen-no-such-model"
 
 
-@pytest.mark.parametrize("code", ["Arrearage", "AccessDenied", "Throttling.AllocationQuota"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Arrearage",
+        "AccessDenied",
+        "Throttling.AllocationQuota",
+        "AccessDenied.Unpurchased",
+        "AccessDenied.SomethingNew",
+    ],
+)
 async def test_account_error_event_is_an_account_error_not_a_key_error(
     emulator: Emulator, client: RealtimeClient, code: str
 ) -> None:

@@ -66,12 +66,21 @@ async def test_json_that_is_not_an_event_is_skipped(
     assert client.skipped_frames == 1
 
 
+def delta(audio: bytes, response_id: str | None = "") -> dict[str, Any]:
+    """An audio delta; `response_id` "" names the response the emulator's fault fires in."""
+    event = {"type": "response.audio.delta", "delta": base64.b64encode(audio).decode()}
+    return event if response_id is None else {**event, "response_id": response_id}
+
+
+LAST_DELTA = 10**6  # a mid_stream fault with this many deltas fires after the last one
+
+
 async def test_trailing_half_sample_is_dropped_at_the_end(
     client: RealtimeClient, emulator: Emulator
 ) -> None:
-    odd = {"type": "response.audio.delta", "delta": base64.b64encode(b"\x01\x02\x03").decode()}
+    odd = delta(b"\x01\x02\x03")
     emulator.scenario = Scenario(
-        api_keys=KEYS, faults=[Fault("frame", "after_response_done", frame=odd)]
+        api_keys=KEYS, faults=[Fault("frame", "mid_stream", deltas=LAST_DELTA, frame=odd)]
     )
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
@@ -167,3 +176,77 @@ async def test_sending_on_a_closed_socket_is_a_connection_error(emulator: Emulat
     await emulator.wait_idle()
 
     assert emulator.sessions[0].received == []
+
+
+NESTED = "[" * 200_000 + "]" * 200_000  # 400 kB of nesting, far deeper than any parser recurses
+
+
+async def test_deeply_nested_json_is_an_undecodable_frame_and_skipped(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    emulator.scenario = frames_before_audio(NESTED)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert audio == render_pcm("Hello.")
+    assert client.skipped_frames == 1
+
+
+# --- every delta belongs to a response that was created and then completed -----------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("frame", "after_update", frame=delta(b"STRAY!", None)),
+        Fault("frame", "after_update", frame=delta(b"STRAY!", "resp_never_created")),
+        Fault("frame", "mid_stream", deltas=2, frame=delta(b"STRAY!", "resp_never_created")),
+        Fault("frame", "after_response_done", frame=delta(b"STRAY!")),
+    ],
+    ids=["before-any-response", "unknown-response", "beside-another-response", "after-its-done"],
+)
+async def test_audio_outside_its_response_is_a_protocol_error(
+    client: RealtimeClient, emulator: Emulator, fault: Fault
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[fault])
+
+    with pytest.raises(ProtocolError):
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()
+
+
+async def test_completion_of_a_response_never_created_is_a_protocol_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    done = {"type": "response.done", "response": {"id": "resp_unknown", "status": "completed"}}
+    emulator.scenario = frames_before_audio(done)
+
+    with pytest.raises(ProtocolError):
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()
+
+
+async def test_events_with_unhashable_values_are_judged_not_a_crash(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    # Found by the fuzzer: a list as an event's type ended the reader with a TypeError.
+    emulator.scenario = frames_before_audio(
+        {"type": ["session.finished"]},
+        {"type": {"nested": True}},
+        {"type": "response.output_item.added", "response_id": []},
+    )
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert audio == render_pcm("Hello.")
+
+
+async def test_audio_naming_its_response_with_a_list_is_a_protocol_error(
+    client: RealtimeClient, emulator: Emulator
+) -> None:
+    stray = {**delta(b"STRAY!", None), "response_id": ["resp_0"]}
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("frame", "mid_stream", frame=stray)])
+
+    with pytest.raises(ProtocolError, match="not under way"):
+        await speak(client.synthesize(CONFIG, "Hello."))
+    await emulator.wait_idle()

@@ -14,7 +14,10 @@ from custom_components.qwen_tts_realtime.realtime import (
     Format,
     IncompleteAudioError,
     InvalidOptionError,
+    ProtocolError,
     RealtimeClient,
+    ResponseTimeoutError,
+    TimeoutStage,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter, Timeouts
@@ -92,7 +95,7 @@ async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator
         meter = AudioMeter(Format.PCM, 24000)
 
         async def send_slowly() -> None:
-            await conn.send("session.update", session={"mode": "commit"})
+            await conn.start({"mode": "commit"}, meter)
             await asyncio.sleep(0.3)  # longer than every timer: the text source is slow
             await conn.send("input_text_buffer.append", text="Hi.")
             await conn.send("input_text_buffer.commit")
@@ -100,7 +103,7 @@ async def test_slow_text_source_still_ends_with_a_clean_close(emulator: Emulator
             conn.mark_input_done()
 
         sender = asyncio.create_task(send_slowly())
-        await speak(conn.audio(meter))
+        await speak(conn.audio())
         await sender
         await conn.close()
 
@@ -121,3 +124,37 @@ async def test_handshake_error_chain_holds_no_key(
         assert KEY not in repr(vars(error)) + repr(error)
         assert error.__cause__ is None
         error = error.__context__
+
+
+HANG_GUARD = 20.0  # far above every bound under test: a guard against a hanging test
+
+
+async def test_a_flood_of_tiny_deltas_ends_at_the_frame_bound(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    # Found by the fuzzer: one-byte deltas as fast as the socket goes stay under the audio
+    # budget for a million frames, holding the client's CPU for half a minute.
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("endless", "before_audio", size=2)])
+
+    with pytest.raises(ProtocolError, match="more frames"):
+        async with asyncio.timeout(HANG_GUARD):
+            await speak(client.stream(CONFIG, chunks("Hello.")))
+    await emulator.wait_idle()
+
+
+async def test_the_whole_message_deadline_holds_while_frames_keep_coming(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    # Found by the fuzzer: the deadline was only looked at when the reader ran out of frames.
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[Fault("endless", "before_audio")])
+    client = make_client(timeouts=Timeouts(synthesize=0.5))
+
+    async def read_slowly() -> None:  # frames are always waiting for this reader
+        async for _ in client.synthesize(CONFIG, "word " * 200):  # a 900 s audio budget
+            await asyncio.sleep(0.01)
+
+    with pytest.raises(ResponseTimeoutError) as raised:
+        await asyncio.wait_for(read_slowly(), HANG_GUARD)
+    await emulator.wait_idle()
+
+    assert raised.value.stage is TimeoutStage.SYNTHESIZE

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+import logging
 
 import pytest
 
 from custom_components.qwen_tts_realtime.realtime import AuthenticationError, RealtimeClient
-from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
+from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from ..helpers import all_closed, eventually, utterances
+from ..helpers import all_closed, eventually, has_spare, utterances
 from .helpers import (
     CONFIG,
     INSTRUCT_MODEL,
@@ -25,7 +27,7 @@ from .helpers import (
 async def warm_up(client: RealtimeClient, *models: str, idle_timeout: float = 60.0) -> None:
     """Enable spares for `models` and wait until each one is connected."""
     client.keep_warm(models or (MODEL,), idle_timeout)
-    await eventually(lambda: all(client.has_spare(m) for m in models or (MODEL,)))
+    await eventually(lambda: all(has_spare(client, m) for m in models or (MODEL,)))
 
 
 async def test_utterance_takes_the_spare_without_a_handshake(
@@ -52,7 +54,7 @@ async def test_spare_is_replaced_after_use(emulator: Emulator, client: RealtimeC
     await warm_up(client)
 
     await speak(client.synthesize(CONFIG, "Hello."))
-    await eventually(lambda: client.has_spare(MODEL))
+    await eventually(lambda: has_spare(client, MODEL))
 
     replacement = emulator.sessions[1]
     assert emulator.open_connections == 1
@@ -67,7 +69,7 @@ async def test_spare_is_never_reused_for_a_second_session(
     await warm_up(client)
 
     first = await speak(client.synthesize(CONFIG, "First."))
-    await eventually(lambda: client.has_spare(MODEL))
+    await eventually(lambda: has_spare(client, MODEL))
     second = await speak(client.synthesize(CONFIG, "Second."))
 
     sessions = utterances(emulator)
@@ -89,7 +91,7 @@ async def test_spare_unused_for_the_idle_timeout_is_closed_and_not_replaced(
     assert emulator.sessions[0].closed_by_client is True
     assert emulator.sessions[0].received == []
     assert emulator.handshake_attempts == 1
-    assert not client.has_spare(MODEL)
+    assert not has_spare(client, MODEL)
 
 
 async def test_next_utterance_after_idle_goes_cold_and_opens_a_spare(
@@ -116,10 +118,10 @@ async def test_spare_closed_by_the_service_is_noticed_and_dropped(
     client.keep_warm([MODEL])
     await eventually(lambda: emulator.connections_total == 1)
     await emulator.wait_idle()
-    await eventually(lambda: not client.has_spare(MODEL))
+    await eventually(lambda: not has_spare(client, MODEL))
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
-    await eventually(lambda: client.has_spare(MODEL))
+    await eventually(lambda: has_spare(client, MODEL))
 
     fresh = emulator.sessions[1] if emulator.sessions[1].received else emulator.sessions[2]
     assert utterances(emulator) == [fresh]
@@ -158,7 +160,7 @@ async def test_spare_that_dies_when_taken_falls_back_to_a_fresh_connection(
     await warm_up(client)
 
     audio = await speak(client.synthesize(CONFIG, "Hello."))
-    await eventually(lambda: client.has_spare(MODEL))
+    await eventually(lambda: has_spare(client, MODEL))
 
     spare, *others = utterances(emulator)
     assert spare.index == 0
@@ -270,8 +272,8 @@ async def test_model_no_longer_kept_warm_loses_its_spare(
     client.keep_warm([INSTRUCT_MODEL])
     await eventually(lambda: emulator.open_connections == 1)
 
-    assert not client.has_spare(MODEL)
-    assert client.has_spare(INSTRUCT_MODEL)
+    assert not has_spare(client, MODEL)
+    assert has_spare(client, INSTRUCT_MODEL)
     closed = next(r for r in emulator.sessions if r.model == MODEL)
     assert closed.closed_by_client is True
 
@@ -285,7 +287,7 @@ async def test_close_leaves_nothing_open(emulator: Emulator, client: RealtimeCli
 
     assert emulator.open_connections == 0
     assert all(r.closed_by_client for r in emulator.sessions)
-    assert not client.has_spare(MODEL)
+    assert not has_spare(client, MODEL)
     # No task, timer or socket of the client survives: the plugin's cleanup check fails on any.
 
 
@@ -381,7 +383,7 @@ async def test_ensure_is_idempotent(emulator: Emulator, client: RealtimeClient) 
 
     for _ in range(10):
         client.ensure_spare(MODEL)
-    await eventually(lambda: client.has_spare(MODEL))
+    await eventually(lambda: has_spare(client, MODEL))
 
     assert emulator.handshake_attempts == 2  # the first spare, then one after it went idle
 
@@ -394,5 +396,140 @@ async def test_check_of_a_model_kept_warm_is_its_spare(
 
     await client.check(MODEL)
 
-    assert client.has_spare(MODEL)
+    assert has_spare(client, MODEL)
     assert emulator.handshake_attempts == 1
+
+
+NESTED = "[" * 200_000 + "]" * 200_000  # 400 kB of nesting, far deeper than any parser recurses
+
+
+async def test_spare_sent_deeply_nested_json_while_idle_is_never_offered(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("frame", "after_created", connection=0, frame=NESTED)]
+    )
+    client = make_client(timeouts=Timeouts(connect=2.0))
+    client.keep_warm([MODEL])
+    await eventually(lambda: bool(emulator.sessions) and emulator.sessions[0].closed_at is not None)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    (used,) = utterances(emulator)
+    assert used.index != 0  # a fresh socket at once, not the spare whose reader has ended
+    assert emulator.sessions[0].received == []
+    assert audio == used.pcm
+
+
+def quick_keep_alive(**changes: float) -> KeepAlive:
+    """Keep-alive rules scaled down from seconds and minutes to hundredths of a second."""
+    rules: dict[str, float] = {
+        "ping": 0.05,
+        "pong": 0.05,
+        "min_lifetime": 0.05,
+        "retry": 0.02,
+        "max_retry": 0.2,
+        **changes,
+    }
+    return KeepAlive(**rules)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("idle_timeout", [60.0, None], ids=["wake", "always"])
+async def test_spare_that_misses_its_pong_is_discarded_and_replaced(
+    emulator: Emulator, make_client: ClientFactory, idle_timeout: float | None
+) -> None:
+    # The first spare's pings go unanswered (a router on the way lost the connection's state).
+    emulator.scenario = Scenario(
+        api_keys=KEYS, faults=[Fault("no_pong", "after_created", connection=0)]
+    )
+    client = make_client(keep_alive=quick_keep_alive())
+    client.keep_warm([MODEL], idle_timeout)
+    await eventually(lambda: bool(emulator.sessions) and emulator.sessions[0].closed_at is not None)
+
+    audio = await speak(client.synthesize(CONFIG, "Hello."))
+
+    (used,) = utterances(emulator)
+    assert used.index != 0
+    assert emulator.sessions[0].closed_by_client is True
+    assert audio == used.pcm
+
+
+@pytest.mark.parametrize("idle_timeout", [60.0, None], ids=["wake", "always"])
+async def test_wakes_while_the_service_refuses_open_nothing_and_warn_once(
+    emulator: Emulator,
+    make_client: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+    idle_timeout: float | None,
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-another-key"}))
+    client = make_client(keep_alive=quick_keep_alive(retry=60, max_retry=60))
+    client.keep_warm([MODEL], idle_timeout)
+    await eventually(lambda: emulator.handshakes_rejected == 1)
+    await asyncio.sleep(0.05)  # the refusal has been taken in
+
+    for _ in range(20):
+        client.ensure_spare(MODEL)
+        await asyncio.sleep(0.005)
+
+    assert emulator.handshake_attempts == 1  # backing off: the service said no a moment ago
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert MODEL in warnings[0].getMessage()
+
+
+async def test_wakes_after_keeping_open_gave_up_open_nothing(
+    emulator: Emulator, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-another-key"}))
+    rules = quick_keep_alive(retry=0.01, max_retry=60, max_failures=3)
+    client = make_client(keep_alive=rules)
+    client.keep_warm([MODEL], None)
+    await eventually(lambda: client.spares_state()[MODEL]["gave_up"] is not None)
+    handshakes = emulator.handshake_attempts
+
+    for _ in range(20):
+        client.ensure_spare(MODEL)
+        await asyncio.sleep(0.005)
+
+    assert emulator.handshake_attempts == handshakes
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+
+
+async def test_a_working_utterance_ends_the_back_off(
+    emulator: Emulator, make_client: ClientFactory
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS, handshake_status=503)
+    client = make_client(keep_alive=quick_keep_alive(retry=60, max_retry=60))
+    client.keep_warm([MODEL])
+    await eventually(lambda: emulator.handshakes_rejected == 1)
+    emulator.scenario = Scenario(api_keys=KEYS)  # the service is back
+
+    await speak(client.synthesize(CONFIG, "Hello."))
+    await eventually(lambda: has_spare(client, MODEL))
+
+    assert emulator.handshakes_rejected == 1
+
+
+async def test_the_idle_clock_of_a_spare_starts_at_the_end_of_the_answer(
+    emulator: Emulator, client: RealtimeClient
+) -> None:
+    emulator.scenario = Scenario(api_keys=KEYS)
+    await warm_up(client, idle_timeout=0.3)
+    answer_ends = asyncio.Event()
+
+    async def long_answer() -> AsyncIterator[str]:
+        yield "The first sentence. "
+        await answer_ends.wait()
+        yield "The second sentence."
+
+    audio = client.stream(CONFIG, long_answer())
+    first = await anext(audio)
+    await asyncio.sleep(0.5)  # the answer lasts longer than the idle timeout of its replacement
+    answer_ends.set()
+    await speak(audio)
+
+    assert first
+    assert has_spare(client, MODEL)  # idle since the end of the answer, not since it opened
+    spare = emulator.sessions[-1]
+    await speak(client.synthesize(CONFIG, "Hello."))
+    assert utterances(emulator)[-1] is spare

@@ -49,9 +49,9 @@ from custom_components.qwen_tts_realtime.realtime import RealtimeClient
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from ..helpers import all_closed, eventually, utterances
+from ..helpers import all_closed, eventually, has_spare, utterances
 
-__all__ = ["eventually", "utterances"]
+__all__ = ["eventually", "has_spare", "utterances"]
 
 API_KEY = "sk-test-0123456789abcdef"
 PROFILE: dict[str, Any] = {

@@ -40,7 +40,11 @@ async def speak_error(emulator: Emulator, hass: HomeAssistant) -> HomeAssistantE
 
 
 FAULTS: dict[str, tuple[Scenario, str]] = {
-    "handshake_403": (Scenario(handshake_status=403), "auth_failed"),
+    "handshake_403": (Scenario(handshake_status=403, handshake_code=""), "auth_failed"),
+    "handshake_403_access_denied": (
+        Scenario(handshake_status=403, handshake_code="AccessDenied"),
+        "account_access_denied",
+    ),
     "handshake_429": (Scenario(handshake_status=429), "rate_limited"),
     "handshake_500": (Scenario(handshake_status=500), "cannot_connect"),
     "handshake_503": (Scenario(handshake_status=503), "cannot_connect"),

@@ -46,6 +46,12 @@ from .helpers import (
 
 HANG_GUARD = 20.0  # a guard against a hanging test, far above every bound under test
 WHOLE = render_pcm("The first sentence is here.") + render_pcm("The second one follows.")
+# Audio of the response that has just ended (the emulator names it), sent after its end.
+STRAY_DELTA = {
+    "type": "response.audio.delta",
+    "response_id": "",
+    "delta": base64.b64encode(b"STRAY!").decode(),
+}
 # What one utterance of "Hello." may hold in memory at its peak, endless audio or not: its audio
 # budget (36 s of 24 kHz PCM, 1.7 MB) several times over for the copies on its way.
 MEMORY_BOUND = 16 * 1024 * 1024
@@ -147,8 +153,9 @@ async def test_service_that_stops_reading_gets_a_send_timeout(
         Fault("finish", "mid_stream"),
         Fault("incomplete", "mid_stream"),
         Fault("incomplete", "mid_stream", status="cancelled"),
+        Fault("frame", "after_response_done", frame=STRAY_DELTA),
     ],
-    ids=["finished-mid-response", "incomplete", "cancelled"],
+    ids=["finished-mid-response", "incomplete", "cancelled", "audio-after-its-response-done"],
 )
 async def test_truncated_speech_is_not_cached_and_is_synthesized_whole_next_time(
     hass: HomeAssistant,
@@ -226,6 +233,7 @@ async def test_a_whole_message_that_takes_too_long_is_given_up(
         ("Arrearage", "account_arrearage"),
         ("AccessDenied", "account_access_denied"),
         ("Throttling.AllocationQuota", "account_quota"),
+        ("AccessDenied.Unpurchased", "account_access_denied"),
     ],
 )
 async def test_account_error_raises_a_repair_not_reauth_and_clears_when_speech_works(
@@ -252,6 +260,35 @@ async def test_account_error_raises_a_repair_not_reauth_and_clears_when_speech_w
     await stream_audio(hass, "Hello.")
 
     assert issue_registry.async_get_issue(DOMAIN, f"account_{cold_entry.entry_id}") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "translation_key"),
+    [
+        (400, "Arrearage", "account_arrearage"),
+        (403, "AccessDenied.Unpurchased", "account_access_denied"),
+    ],
+)
+async def test_handshake_refused_for_the_account_raises_its_repair_not_reauth(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    cold_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    status: int,
+    code: str,
+    translation_key: str,
+) -> None:
+    # The vendor lists Arrearage under HTTP 400: the body's code says what the status cannot.
+    emulator.scenario = Scenario(handshake_status=status, handshake_code=code)
+
+    error = await speak_error(hass)
+    await hass.async_block_till_done()
+
+    assert error.translation_key == translation_key
+    assert not hass.config_entries.flow.async_progress()  # the key is fine: no reauth
+    issue = issue_registry.async_get_issue(DOMAIN, f"account_{cold_entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == translation_key
 
 
 async def test_frames_sent_to_an_idle_spare_never_reach_the_next_utterance(

@@ -25,7 +25,7 @@ from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.realtime.timing import Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario
 
-from .helpers import API_KEY, eventually, make_entry, setup_entry, stream_audio
+from .helpers import API_KEY, eventually, has_spare, make_entry, setup_entry, stream_audio
 
 
 async def test_diagnostics_redact_the_key(
@@ -52,7 +52,7 @@ async def test_diagnostics_show_spares_timeouts_and_errors_by_type(
     await setup_entry(hass, entry)
     with pytest.raises(HomeAssistantError):
         await stream_audio(hass, "Hello.")
-    await eventually(lambda: entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime"))
+    await eventually(lambda: has_spare(entry.runtime_data.client, "qwen3-tts-flash-realtime"))
 
     diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 

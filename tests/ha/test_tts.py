@@ -24,6 +24,7 @@ from .helpers import (
     ENTITY_ID,
     eventually,
     fetch_url_audio,
+    has_spare,
     make_entry,
     pcm_of,
     setup_entry,
@@ -92,7 +93,7 @@ async def test_satellite_format_gets_pcm_at_its_rate(
 async def test_utterance_uses_the_connection_opened_ahead(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    await eventually(lambda: entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime"))
+    await eventually(lambda: has_spare(entry.runtime_data.client, "qwen3-tts-flash-realtime"))
     opened_before = emulator.connections_total
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -103,7 +104,7 @@ async def test_utterance_uses_the_connection_opened_ahead(
     assert record.index < opened_before  # no handshake on the way to the first audio
     assert record.opened_at < started
     # Replaced for the next one.
-    assert entry.runtime_data.client.has_spare("qwen3-tts-flash-realtime")
+    assert has_spare(entry.runtime_data.client, "qwen3-tts-flash-realtime")
 
 
 async def test_tts_speak_with_per_call_options(

@@ -460,11 +460,10 @@ async def test_one_response_without_usage_makes_the_utterance_estimated(
     hass_client: ClientSessionGenerator,
     emulator: Emulator,
 ) -> None:
-    bare_done = {"type": "response.done", "response": {"status": "completed"}}
-    emulator.scenario = Scenario(
-        api_keys=frozenset({API_KEY}),
-        faults=[Fault("frame", "after_response_done", frame=bare_done)],
-    )
+    # The first response ends "completed" after all its audio, but its response.done has no usage.
+    last_delta = 10**6
+    bare_done = Fault("incomplete", "mid_stream", deltas=last_delta, status="completed")
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), faults=[bare_done])
     entry = make_entry(emulator)
     await setup_entry(hass, entry)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from datetime import timedelta
 from itertools import pairwise
+import logging
 from types import MappingProxyType
 from typing import Any
 
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -19,8 +23,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.realtime import SPARE_IDLE_TIMEOUT
-from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive
-from qwen_tts_emulator import Emulator, Scenario
+from custom_components.qwen_tts_realtime.realtime.timing import KeepAlive, Timeouts
+from qwen_tts_emulator import Emulator, Fault, Scenario
 
 from .helpers import (
     API_KEY,
@@ -29,6 +33,7 @@ from .helpers import (
     add_satellite,
     client_settings,
     eventually,
+    has_spare,
     make_entry,
     setup_entry,
     stream_audio,
@@ -55,7 +60,7 @@ async def test_a_waking_satellite_opens_the_spare_its_answer_uses(
     satellite.hear_wake_word()
     await eventually(lambda: emulator.open_connections == 1)
     woken = emulator.sessions[-1]
-    await eventually(lambda: entry.runtime_data.client.has_spare(MODEL))
+    await eventually(lambda: has_spare(entry.runtime_data.client, MODEL))
     await stream_audio(hass, "The lights are on.")
 
     assert utterances(emulator) == [woken]  # the answer skipped the handshake
@@ -112,7 +117,9 @@ async def test_keep_warm_off_opens_no_socket(hass: HomeAssistant, emulator: Emul
 @pytest.fixture
 def quick_keep_alive(monkeypatch: pytest.MonkeyPatch) -> KeepAlive:
     """Keep-alive rules scaled down from minutes to tenths of a second."""
-    rules = KeepAlive(ping=0.05, min_lifetime=0.05, retry=0.02, max_retry=0.2, max_failures=3)
+    rules = KeepAlive(
+        ping=0.05, pong=0.05, min_lifetime=0.05, retry=0.02, max_retry=0.2, max_failures=3
+    )
     client_settings(monkeypatch, keep_alive=rules)
     return rules
 
@@ -135,7 +142,7 @@ async def test_always_reopens_what_the_service_closes_without_a_storm(
     count = len(emulator.sessions)
     await eventually(lambda: len(emulator.sessions) > count)
     await asyncio.sleep(0.15)  # a spare accepted just before the change has gone by now
-    await eventually(lambda: entry.runtime_data.client.has_spare(MODEL))
+    await eventually(lambda: has_spare(entry.runtime_data.client, MODEL))
     spare = emulator.sessions[-1]
     await stream_audio(hass, "Still warm.")
     assert utterances(emulator) == [spare]
@@ -172,7 +179,7 @@ async def test_diagnostics_show_the_default_keep_warm_and_its_spare(
     emulator: Emulator,
     entry: MockConfigEntry,
 ) -> None:
-    await eventually(lambda: entry.runtime_data.client.has_spare(MODEL))
+    await eventually(lambda: has_spare(entry.runtime_data.client, MODEL))
 
     diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
@@ -202,3 +209,141 @@ def second_profile(entry: MockConfigEntry, model: str) -> ConfigSubentry:
         title="Instruct",
         unique_id=None,
     )
+
+
+NESTED = "[" * 200_000 + "]" * 200_000  # 400 kB of nesting, far deeper than any parser recurses
+
+
+async def test_a_spare_sent_nested_json_while_idle_gives_way_to_a_fresh_socket(
+    hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client_settings(monkeypatch, timeouts=Timeouts(connect=2.0))
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}),
+        faults=[Fault("frame", "after_created", connection=0, frame=NESTED)],
+    )
+    await setup_entry(hass, make_entry(emulator))  # connection 0: the check, kept as the spare
+    await eventually(lambda: emulator.sessions[0].closed_at is not None)  # the spare is dropped
+
+    audio = await stream_audio(hass, "Hello.")
+
+    (used,) = utterances(emulator)
+    assert used.index != 0  # at once: the spare whose reader ended is never offered
+    assert emulator.sessions[0].received == []
+    assert audio
+
+
+async def test_always_replaces_a_spare_that_misses_its_pong(
+    hass: HomeAssistant, emulator: Emulator, quick_keep_alive: KeepAlive
+) -> None:
+    emulator.scenario = Scenario(
+        api_keys=frozenset({API_KEY}), faults=[Fault("no_pong", "after_created", connection=0)]
+    )
+    entry = make_entry(emulator, options=ALWAYS)
+    await setup_entry(hass, entry)
+
+    await eventually(lambda: emulator.sessions[0].closed_at is not None)
+    await eventually(lambda: has_spare(entry.runtime_data.client, MODEL))
+    spare = emulator.sessions[-1]
+    await stream_audio(hass, "Still warm.")
+
+    assert emulator.sessions[0].closed_by_client is True
+    assert spare.index != 0
+    assert utterances(emulator) == [spare]
+
+
+async def revoke_key(emulator: Emulator) -> None:
+    """The key is revoked: the service closes every socket and refuses every handshake."""
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-another-key"}))
+    emulator.close_connections()
+    await eventually(lambda: emulator.open_connections == 0)
+
+
+def wake(hass: HomeAssistant) -> None:
+    """A satellite Home Assistant knows only by its state hears its wake word."""
+    hass.states.async_set("assist_satellite.kitchen", "listening")
+    hass.states.async_set("assist_satellite.kitchen", "idle")
+
+
+def integration_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("custom_components.")
+    ]
+
+
+@pytest.mark.parametrize("options", [{}, ALWAYS], ids=["wake", "always"])
+async def test_wakes_while_the_service_refuses_open_nothing_and_warn_once(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    options: dict[str, str],
+) -> None:
+    # min_lifetime 0: "always" reopens a spare the service closed at once.
+    client_settings(monkeypatch, keep_alive=KeepAlive(min_lifetime=0, retry=60, max_retry=60))
+    entry = make_entry(emulator, options=options)
+    await setup_entry(hass, entry)
+    await revoke_key(emulator)
+
+    wake(hass)
+    await eventually(lambda: emulator.handshakes_rejected == 1)
+    for _ in range(19):
+        wake(hass)
+        await hass.async_block_till_done()
+    await asyncio.sleep(0.05)  # any handshake a wake started is under way by now
+
+    assert emulator.handshakes_rejected == 1  # the service said no a moment ago: back off
+    (warning,) = integration_warnings(caplog)
+    assert MODEL in warning.getMessage()
+
+
+async def test_wakes_after_keeping_open_gave_up_open_nothing(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rules = KeepAlive(ping=10, min_lifetime=10, retry=0.01, max_retry=60, max_failures=3)
+    client_settings(monkeypatch, keep_alive=rules)
+    entry = make_entry(emulator, options=ALWAYS)
+    await setup_entry(hass, entry)
+    await revoke_key(emulator)
+    await eventually(lambda: spares(entry)[MODEL]["gave_up"] is not None)
+    handshakes = emulator.handshake_attempts
+
+    for _ in range(20):
+        wake(hass)
+        await hass.async_block_till_done()
+    await asyncio.sleep(0.05)
+
+    assert emulator.handshake_attempts == handshakes
+    assert len(integration_warnings(caplog)) == 1
+
+
+async def test_a_long_answer_leaves_the_next_one_a_whole_warm_window(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    client = entry.runtime_data.client
+    answer_ends = asyncio.Event()
+
+    async def agent() -> AsyncGenerator[str]:
+        yield "The first sentence is here. "
+        await answer_ends.wait()
+        yield "The second one follows."
+
+    engine: Any = get_engine_instance(hass, ENTITY_ID)
+    request = TTSAudioRequest("en", dict(engine.default_options), agent())
+    answer = (await engine.async_stream_tts_audio(request)).data_gen
+    await anext(answer)  # the answer took the spare; its replacement opens
+    await eventually(lambda: has_spare(client, MODEL))
+    expire_spares(hass)  # the answer lasts longer than a spare's idle timeout
+    answer_ends.set()
+    async for _ in answer:
+        pass
+
+    assert has_spare(client, MODEL)  # idle since the answer ended, not since it opened
+    spare = emulator.sessions[-1]
+    await stream_audio(hass, "And the next one.")
+    assert utterances(emulator)[-1] is spare

@@ -93,10 +93,6 @@ class RealtimeClient:
         """Open a spare of `model` unless one is open or opening (a model kept warm only)."""
         self._spares.ensure(model)
 
-    def has_spare(self, model: str) -> bool:
-        """Return True when a connected spare of `model` is waiting."""
-        return self._spares.spare_ready(model)
-
     def spares_state(self) -> dict[str, dict[str, Any]]:
         """Return, per model kept warm, its spare and how kept-open spares have fared."""
         return self._spares.state()
@@ -116,9 +112,10 @@ class RealtimeClient:
         """
         if self._spares.keeps(model):
             self._spares.ensure(model)
-            await self._spares.ready(model)
-            return
+            if await self._spares.ready(model):
+                return
         conn = await self._connect(model)
+        self._spares.service_answered(model)
         await conn.close()
 
     def synthesize(
@@ -167,10 +164,12 @@ class RealtimeClient:
 
         A failure to reach the service before any audio is retried once; a spare that turns out
         dead falls back to a fresh connection without using that retry. Audio is never repeated:
-        nothing is retried once some has been yielded.
+        nothing is retried once some has been yielded. While it runs, the model's spare is not
+        idle: its idle clock starts when the utterance ends.
         """
         feed = TextFeed(text_chunks)
         reader = asyncio.create_task(feed.run(), name="qwen_tts_text_feed")
+        self._spares.answer_started(config.model.name)
         try:
             retried = False
             attempt = _Attempt(use_spare=True)
@@ -201,6 +200,7 @@ class RealtimeClient:
                 else:
                     return
         finally:
+            self._spares.answer_ended(config.model.name)
             reader.cancel()
             await asyncio.wait((reader,))
 
@@ -219,6 +219,7 @@ class RealtimeClient:
         attempt.from_spare = conn is not None
         if conn is None:
             conn = await self._connect(model)
+            self._spares.service_answered(model)
         meter = AudioMeter(config.response_format, config.sample_rate)
         if deadline is not None:
             conn.end_by(deadline)
@@ -227,7 +228,7 @@ class RealtimeClient:
                 _send_input(conn, config.mode, session, feed, meter), name="qwen_tts_sender"
             )
             try:
-                audio = conn.audio(meter, config.response_format, on_usage=on_usage)
+                audio = conn.audio(config.response_format, on_usage=on_usage)
                 async with contextlib.aclosing(audio):
                     async for pcm in audio:
                         yield pcm
@@ -254,7 +255,7 @@ async def _send_input(
     failed send (the socket went away), a failure of the text source, or text with nothing to say.
     """
     try:
-        await conn.send("session.update", session=session)
+        await conn.start(session, meter)
         async for text in feed.follow():
             await conn.send("input_text_buffer.append", text=text)
             meter.characters += len(text)

@@ -342,11 +342,11 @@ async def probe_endpoint(
 
 async def _start_session(conn: Connection) -> None:
     """Return once the service accepted a session; raise why it did not."""
-    await conn.send("session.update", session={})
+    await conn.start({}, AudioMeter(Format.PCM, DEFAULT_SAMPLE_RATE))
     await conn.send("session.finish")
     conn.mark_input_done()
     try:
-        async for _ in conn.audio(AudioMeter(Format.PCM, DEFAULT_SAMPLE_RATE)):
+        async for _ in conn.audio():
             pass  # no text, no audio
     except ServiceError as err:
         # The service answered the session: what it said of a session without settings or text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+import json
+import re
 import ssl
 from typing import Any, Final, Literal
 
@@ -11,12 +13,14 @@ import aiohttp
 
 AUTH_ERROR_CODES: Final = frozenset({"InvalidApiKey", "Unauthorized"})
 # The key is fine but the account cannot use the service: fixed in the vendor's console, not by
-# entering the key again. `AccessDenied.Unpurchased`: a model not activated, or one a workspace
-# gateway's workspace has not deployed.
-ACCOUNT_ERROR_CODES: Final = frozenset(
-    {"Arrearage", "AccessDenied", "AccessDenied.Unpurchased", "Throttling.AllocationQuota"}
-)
+# entering the key again. Every `AccessDenied.*` code is one too (e.g. `AccessDenied.Unpurchased`:
+# the model is not activated or not bought).
+ACCOUNT_ERROR_CODES: Final = frozenset({"Arrearage", "AccessDenied", "Throttling.AllocationQuota"})
+_ACCOUNT_ERROR_PREFIX: Final = "AccessDenied."
 RATE_LIMIT_CODES: Final = frozenset({"Throttling", "Throttling.RateQuota"})
+# What an error code of the service looks like (`InvalidApiKey`, `AccessDenied.Unpurchased`...);
+# anything else in a refused handshake's body is not taken for one.
+_CODE: Final = re.compile(r"[A-Za-z][\w.-]{0,63}")
 
 
 class RealtimeError(Exception):
@@ -64,7 +68,7 @@ class AuthenticationError(RealtimeError):
 class AccountError(RealtimeError):
     """The key was accepted but the account cannot use the service (unpaid, not activated...).
 
-    `code` is one of `ACCOUNT_ERROR_CODES`.
+    `code` is one of `ACCOUNT_ERROR_CODES`, or an `AccessDenied.*` code.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -157,14 +161,17 @@ class IncompleteAudioError(RealtimeError):
     """The session ended without proving that every response was complete."""
 
 
-def error_from_connect_failure(err: BaseException, connect_timeout: float) -> RealtimeError:
+def error_from_connect_failure(
+    err: BaseException, connect_timeout: float, refusal_code: str | None = None
+) -> RealtimeError:
     """Map any exception of the WebSocket handshake onto a typed error.
 
+    `refusal_code` is the code the body of a refused handshake named (see `refusal_code`).
     Call it outside the `except` block that caught `err` (and do not chain): aiohttp's handshake
     errors hold the request headers, and so the API key.
     """
     if isinstance(err, aiohttp.WSServerHandshakeError):
-        return error_from_handshake(err.status, err.message)
+        return error_from_handshake(err.status, err.message, refusal_code)
     if isinstance(err, TimeoutError):
         return ResponseTimeoutError(TimeoutStage.CONNECT, connect_timeout)
     reason = _connect_reason(err)
@@ -209,15 +216,30 @@ def error_from_close(msg: aiohttp.WSMessage, *, session_accepted: bool) -> Realt
     )
 
 
-def error_from_handshake(status: int, reason: str | None) -> RealtimeError:
-    """Map a refused WebSocket upgrade onto a typed error."""
+def refusal_code(body: bytes) -> str | None:
+    """Return the `code` the JSON body of a refused handshake names, if it names one."""
+    try:
+        answer = json.loads(body)
+    except ValueError, RecursionError:
+        return None
+    code = answer.get("code") if isinstance(answer, dict) else None
+    return code if isinstance(code, str) and _CODE.fullmatch(code) else None
+
+
+def error_from_handshake(status: int, reason: str | None, code: str | None = None) -> RealtimeError:
+    """Map a refused WebSocket upgrade onto a typed error: by the body's `code` where it names one.
+
+    The status alone does not say which: the vendor lists `Arrearage` under HTTP 400 beside
+    `InvalidParameter`, and `AccessDenied.Unpurchased` comes with 403 like a refused key.
+    """
+    message = f"handshake refused with HTTP {status}"
+    if code is not None and (known := _error_from_code(code, message)) is not None:
+        return known
     if status in (401, 403):
-        return AuthenticationError(f"handshake refused with HTTP {status}")
+        return AuthenticationError(message)
     if status == 429:
-        return RateLimitError("Throttling", f"handshake refused with HTTP {status}")
-    return ConnectError(
-        f"handshake refused with HTTP {status} {reason or ''}".strip(), status=status
-    )
+        return RateLimitError("Throttling", message)
+    return ConnectError(f"{message} {reason or ''}".strip(), status=status)
 
 
 def error_from_event(event: Mapping[str, Any]) -> RealtimeError:
@@ -233,17 +255,23 @@ def error_from_event(event: Mapping[str, Any]) -> RealtimeError:
         "param": str(param) if param else None,
         "event_id": str(event_id) if event_id else None,
     }
-    if code in AUTH_ERROR_CODES:
-        return AuthenticationError(f"{code}: {message}")
-    if code in ACCOUNT_ERROR_CODES:
-        return AccountError(code, message)
-    if code in RATE_LIMIT_CODES:
-        return RateLimitError(code, message, **kwargs)
+    if (known := _error_from_code(code, message, **kwargs)) is not None:
+        return known
     return ServiceError(code, message, **kwargs)
 
 
-# --- Voice customisation API (cloning and design over HTTPS), issue #14 -----------------------
-# Kept in one block: the realtime errors above are edited in parallel.
+def _error_from_code(code: str, message: str, **kwargs: Any) -> RealtimeError | None:
+    """Return the error of a code that says what is wrong with the key or the account."""
+    if code in AUTH_ERROR_CODES:
+        return AuthenticationError(f"{code}: {message}")
+    if code in ACCOUNT_ERROR_CODES or code.startswith(_ACCOUNT_ERROR_PREFIX):
+        return AccountError(code, message)
+    if code in RATE_LIMIT_CODES:
+        return RateLimitError(code, message, **kwargs)
+    return None
+
+
+# --- Voice customisation API (cloning and design over HTTPS) ------------------------------------
 
 
 class VoiceApiUnavailableError(InvalidEndpointError):

@@ -65,6 +65,8 @@ def parse(msg: aiohttp.WSMessage) -> dict[str, Any]:
         event = json.loads(msg.data)
     except ValueError:
         raise ProtocolError("frame is not JSON") from None
+    except RecursionError:
+        raise ProtocolError("frame is JSON nested too deeply") from None
     if not isinstance(event, dict):
         raise ProtocolError("frame is not a JSON object")
     return event
@@ -101,11 +103,57 @@ def completed_usage(event: Mapping[str, Any]) -> int | None:
     return None
 
 
-def check_finished(finish_sent: bool, open_responses: int, completed: int) -> None:
-    """Raise unless `session.finished` proves that the speech is complete."""
-    if not finish_sent:
-        raise IncompleteAudioError("session.finished before the end of the text")
-    if open_responses:
-        raise IncompleteAudioError("session.finished in the middle of a response")
-    if not completed:
-        raise IncompleteAudioError("session.finished without any response")
+class Responses:
+    """The responses of one session: every delta must belong to one created and not yet done.
+
+    The service names each response in `response.created` (`response.id`), in each of its deltas
+    (`response_id`) and in its `response.done`; audio that names no open response is not part
+    of any speech that can be proven complete, so it is a protocol error, never passed on.
+    """
+
+    def __init__(self) -> None:
+        self._open: set[str] = set()
+        self._seen: set[str] = set()
+        self.completed = 0
+
+    def created(self, event: Mapping[str, Any]) -> None:
+        """Open the response of a `response.created`."""
+        response_id = _response_id(event.get("response"))
+        if response_id is None or response_id in self._seen:
+            raise ProtocolError("response.created without a new response id")
+        self._seen.add(response_id)
+        self._open.add(response_id)
+
+    def check_delta(self, event: Mapping[str, Any]) -> None:
+        """Raise unless an audio delta belongs to an open response."""
+        response_id = event.get("response_id")
+        if not isinstance(response_id, str) or response_id not in self._open:
+            raise ProtocolError("audio of a response that is not under way")
+
+    def done(self, event: Mapping[str, Any]) -> int | None:
+        """Close the response of a `response.done`; return its `usage.characters`.
+
+        Raise for a response that did not complete (failed, incomplete...), then for one that was
+        not under way.
+        """
+        characters = completed_usage(event)
+        response_id = _response_id(event.get("response"))
+        if response_id is None or response_id not in self._open:
+            raise ProtocolError("response.done of a response that was not under way")
+        self._open.discard(response_id)
+        self.completed += 1
+        return characters
+
+    def check_finished(self, finish_sent: bool) -> None:
+        """Raise unless `session.finished` proves that the speech is complete."""
+        if not finish_sent:
+            raise IncompleteAudioError("session.finished before the end of the text")
+        if self._open:
+            raise IncompleteAudioError("session.finished in the middle of a response")
+        if not self.completed:
+            raise IncompleteAudioError("session.finished without any response")
+
+
+def _response_id(response: object) -> str | None:
+    response_id = response.get("id") if isinstance(response, Mapping) else None
+    return response_id if isinstance(response_id, str) and response_id else None

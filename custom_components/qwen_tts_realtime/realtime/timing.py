@@ -22,8 +22,6 @@ from .session_config import BIT_RATE_RANGE
 
 # Real audio deltas are a few kB; a frame this large is an attack or a bug, never speech.
 MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
-# Frames read ahead of the consumer; beyond this the socket is left unread (TCP back-pressure).
-READ_AHEAD_FRAMES: Final = 64
 # An unused socket gets `session.created` and nothing else; a few more frames mean it is not ours.
 IDLE_FRAMES: Final = 3
 # Undecodable frames skipped in one session (the vendor's SDK skips them too); more is a broken
@@ -65,18 +63,23 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class KeepAlive:
-    """How a spare socket kept open for ever (keep-warm "always") is kept and reopened.
+    """How spare sockets are kept, and reopened when kept for ever (keep-warm "always").
 
     Every idle spare is pinged each `ping` seconds, so that routers keep the socket and one that
-    was reset shows before an utterance needs it. A spare the service
-    closes after at least `min_lifetime` seconds met the service's idle timeout: that lifetime
-    is recorded and no spare of the model is opened again sooner than that after the last one.
-    A refused handshake, or a spare closed sooner, is a failure: the next try waits `retry`
-    seconds, doubled after each failure up to `max_retry`; after `max_failures` in a row no
-    spare is reopened until the next utterance (a service that will not keep one is not pestered).
+    was reset shows before an utterance needs it: a spare whose ping is not answered within `pong`
+    seconds is discarded (a failure, as below) and never offered. A spare kept for ever that the
+    service closes after at least `min_lifetime` seconds met the service's idle timeout: that
+    lifetime is recorded and no spare of the model is opened again sooner than that after the
+    last one. A refused or failed handshake, a spare lost to a refusal or a missed pong, or one
+    kept for ever but closed sooner, is a failure: no spare of the model opens for `retry`
+    seconds, doubled after each failure in a row up to `max_retry`, however often satellites
+    wake. After `max_failures` in a row a spare kept for ever is no longer reopened by itself
+    (a service that will not keep one is not pestered), and nothing opens one for `max_retry`
+    seconds. A handshake that works, a spare's or an utterance's, ends the streak.
     """
 
     ping: float = 20.0
+    pong: float = 5.0
     min_lifetime: float = 10.0
     retry: float = 5.0
     max_retry: float = 300.0
@@ -212,3 +215,17 @@ MAX_LISTED_VOICES: Final = 1000
 # citation, an HTML tag, a table's separator row); whatever is still undecided after this many
 # characters is decided from them, so a stray marker never stalls speech for long.
 MAX_HELD_CHARS: Final = 64
+
+
+# --- The reader's read-ahead and frame count, the handshake's refusal ---------------------------
+# Frames read ahead of the session's consumer, in bytes of frame text (the audio they carry is 3/4
+# of that): about 20 s of 24 kHz PCM, ample to ride out a slow consumer. Beyond it the socket is
+# left unread (TCP back-pressure); a single frame larger than this is taken when nothing waits.
+READ_AHEAD_BYTES: Final = 1024 * 1024
+# The body of a refused handshake read for the error code it names (the service's are ~200 bytes).
+MAX_REFUSAL_BYTES: Final = 16 * 1024
+# Frames a session may bring per second of its audio budget. A real service sends about ten (0.1 s
+# deltas) plus ten per response; tiny deltas as fast as the socket goes stay under the audio
+# budget while holding the client's CPU for many seconds (a million 2-byte deltas for 48 s of
+# audio), so beyond this many the session ends.
+MAX_FRAMES_PER_AUDIO_SECOND: Final = 100
