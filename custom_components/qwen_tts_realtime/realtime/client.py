@@ -67,7 +67,8 @@ class RealtimeClient:
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self.keep_alive = keep_alive or KeepAlive()
-        self._spares = SparePool(self._connect, self.keep_alive)
+        self._spares = SparePool(self._open_spare, self.keep_alive)
+        self._unreachable: set[str] = set()  # models whose last spare failed to connect
 
     @property
     def endpoint(self) -> str:
@@ -97,6 +98,15 @@ class RealtimeClient:
         """Return True when a connected spare of `model` is waiting."""
         return self._spares.spare_ready(model)
 
+    def known_down(self, model: str) -> bool:
+        """Return True while the last spare opened for `model` failed to connect.
+
+        Only the keep-warm pool opens spares, and it goes on opening them whatever utterances
+        do, so this is its knowledge alone: an utterance's own connection, perhaps given up
+        half-way, proves nothing. Without keep-warm nothing is known.
+        """
+        return model in self._unreachable
+
     def spares_state(self) -> dict[str, dict[str, Any]]:
         """Return, per model kept warm, its spare and how kept-open spares have fared."""
         return self._spares.state()
@@ -104,6 +114,15 @@ class RealtimeClient:
     async def close(self) -> None:
         """Close every spare socket and wait for every background task of the client."""
         await self._spares.close()
+
+    async def _open_spare(self, model: str) -> Connection:
+        try:
+            conn = await self._connect(model)
+        except RealtimeError:
+            self._unreachable.add(model)
+            raise
+        self._unreachable.discard(model)
+        return conn
 
     async def _connect(self, model: str) -> Connection:
         url = str(realtime_url(self._endpoint, model))
