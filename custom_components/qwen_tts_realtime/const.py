@@ -20,6 +20,8 @@ CONF_VOLUME: Final = "volume"
 CONF_PITCH_RATE: Final = "pitch_rate"
 CONF_SAMPLE_RATE: Final = "sample_rate"
 CONF_INSTRUCTIONS: Final = "instructions"
+# Another TTS entity that answers when the service cannot (a voice profile's, optional).
+CONF_FALLBACK: Final = "fallback"
 # Entry options.
 CONF_PRICE: Final = "price_per_10k_characters"
 CONF_KEEP_WARM: Final = "keep_warm"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, override
+from typing import Any, Literal, override
 
 from homeassistant.components.tts import (
     TextToSpeechEntity,
@@ -19,9 +19,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
+from .const import CONF_FALLBACK, CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .devices import profile_device
 from .errors import raise_no_audio, translate_error
+from .fallback import UtteranceFallback
 from .profile import CALL_OPTIONS, PREFERRED_OPTIONS, default_options, utterance_config
 from .realtime import (
     AccountError,
@@ -72,6 +73,7 @@ class QwenTTSEntity(TextToSpeechEntity):
         self._entry = entry
         self._model = model_info(subentry.data[CONF_MODEL])
         self._profile_voice: str = subentry.data[CONF_VOICE]
+        self._fallback_engine: str | None = subentry.data.get(CONF_FALLBACK)
         self._profile_id = subentry.subentry_id
         self._attr_unique_id = subentry.subentry_id
         self._attr_name = subentry.title
@@ -135,14 +137,19 @@ class QwenTTSEntity(TextToSpeechEntity):
         """Stream text in as it arrives and audio out as soon as the first of it comes back."""
         config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
+        fallback = self._fallback(request.language, request.options)
+        text = request.message_gen if fallback is None else fallback.tap(request.message_gen)
         try:
             audio = self._entry.runtime_data.client.stream(
-                config, usage.follow(request.message_gen), on_usage=usage.on_usage
+                config, usage.follow(text), on_usage=usage.on_usage
             )
         except RealtimeError as err:
             raise self._failed(err, config) from None
-        extension = "mp3" if config.response_format is Format.MP3 else "wav"
-        return TTSAudioResponse(extension, self._audio(config, audio, usage))
+        extension: Literal["mp3", "wav"] = "mp3" if config.response_format is Format.MP3 else "wav"
+        chunks = self._audio(config, audio, usage)
+        if fallback is not None:
+            chunks = fallback.answer(chunks, extension, config.sample_rate)
+        return TTSAudioResponse(extension, chunks)
 
     @override
     async def async_get_tts_audio(
@@ -159,6 +166,9 @@ class QwenTTSEntity(TextToSpeechEntity):
         except RealtimeError as err:
             raise self._failed(err, config) from None
         chunks = self._audio(config, audio, usage, streaming_wav=False)
+        if (fallback := self._fallback(language, options)) is not None:
+            fallback.tap(message)
+            chunks = fallback.answer(chunks, "pcm", config.sample_rate)
         pcm = b"".join([chunk async for chunk in chunks])
         return "wav", wav_bytes(pcm, config.sample_rate)
 
@@ -216,6 +226,21 @@ class QwenTTSEntity(TextToSpeechEntity):
         if not produced:
             raise_no_audio()
         async_clear_account_error(self.hass, self._entry.entry_id)
+
+    def _fallback(self, language: str, options: dict[str, Any]) -> UtteranceFallback | None:
+        """Return the profile's fallback voice for one utterance; None when it has none."""
+        if self._fallback_engine is None:
+            return None
+        data = self._entry.runtime_data
+        return UtteranceFallback(
+            self.hass,
+            self._fallback_engine,
+            owner=self.entity_id,
+            stats=data.fallback,
+            known_down=data.client.known_down(self._model.name),
+            language=language,
+            options=options,
+        )
 
     def _failed(self, err: RealtimeError, config: SessionConfig) -> HomeAssistantError:
         """Count a failed utterance for diagnostics; return the error the user gets."""

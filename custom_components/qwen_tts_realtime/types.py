@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
 
+from .fallback import FallbackStats
 from .realtime import RealtimeClient
 from .usage import UsageTracker
 
@@ -18,12 +19,14 @@ from .usage import UsageTracker
 class QwenTTSData:
     """The entry's client (shared by its voice profiles) and its usage counters.
 
-    `errors` counts failed utterances by client error type since the entry was set up.
+    `errors` counts failed utterances by client error type since the entry was set up;
+    `fallback` the answers its profiles' fallback voices gave instead.
     """
 
     client: RealtimeClient
     usage: UsageTracker
     errors: Counter[str] = field(default_factory=Counter)
+    fallback: FallbackStats = field(default_factory=FallbackStats)
 
 
 type QwenTTSConfigEntry = ConfigEntry[QwenTTSData]
