@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     FileSelector,
     FileSelectorConfig,
     LanguageSelector,
@@ -30,6 +32,7 @@ else:
 
 from .const import (
     CONF_ENDPOINT,
+    CONF_FALLBACK,
     CONF_INSTRUCTIONS,
     CONF_KEEP_WARM,
     CONF_MODEL,
@@ -125,8 +128,13 @@ def model_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) -> vol.Schema:
-    """Ask for a profile's voice and the settings its model takes."""
+def voice_schema(
+    model_name: str, defaults: Mapping[str, Any], language: str, own_engines: Sequence[str] = ()
+) -> vol.Schema:
+    """Ask for a profile's voice, the settings its model takes, and a fallback voice.
+
+    The fallback is any TTS entity but this integration's own (`own_engines`).
+    """
     model = model_info(model_name)
     voice_options = [
         SelectOptionDict(value=voice.voice_id, label=voice.label(language))
@@ -174,6 +182,9 @@ def voice_schema(model_name: str, defaults: Mapping[str, Any], language: str) ->
                 CONF_INSTRUCTIONS, description={"suggested_value": defaults.get(CONF_INSTRUCTIONS)}
             )
         ] = TextSelector(TextSelectorConfig(multiline=True))
+    fields[
+        vol.Optional(CONF_FALLBACK, description={"suggested_value": defaults.get(CONF_FALLBACK)})
+    ] = EntitySelector(EntitySelectorConfig(domain="tts", exclude_entities=list(own_engines)))
     return vol.Schema(fields)
 
 

@@ -8,7 +8,15 @@ from typing import Any
 from homeassistant.const import CONF_LANGUAGE, CONF_NAME
 from homeassistant.data_entry_flow import FlowHandler, FlowResult
 
-from .const import CONF_INSTRUCTIONS, CONF_MODEL, CONF_SAMPLE_RATE, CONF_VOICE, CONF_VOLUME
+from .const import (
+    CONF_FALLBACK,
+    CONF_INSTRUCTIONS,
+    CONF_MODEL,
+    CONF_SAMPLE_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+)
+from .fallback import own_engines
 from .flow_schemas import model_schema, voice_schema
 from .form_error import FormError
 from .profile import PROSODY_OPTIONS
@@ -31,6 +39,8 @@ def carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, Any
         kept[CONF_SAMPLE_RATE] = defaults[CONF_SAMPLE_RATE]
     if model.instructions and defaults.get(CONF_INSTRUCTIONS):
         kept[CONF_INSTRUCTIONS] = defaults[CONF_INSTRUCTIONS]
+    if defaults.get(CONF_FALLBACK):
+        kept[CONF_FALLBACK] = defaults[CONF_FALLBACK]
     return kept
 
 
@@ -98,7 +108,9 @@ class ProfileSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]
         defaults = user_input or carried_over(self._defaults, model_info(model))
         return self.async_show_form(
             step_id="voice",
-            data_schema=voice_schema(model, defaults, self.hass.config.language),
+            data_schema=voice_schema(
+                model, defaults, self.hass.config.language, own_engines(self.hass)
+            ),
             errors=errors,
             description_placeholders={"model": model},
         )
