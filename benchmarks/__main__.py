@@ -11,7 +11,16 @@ import sys
 import time
 from typing import Any
 
-from . import __doc__ as about, after_idle, concurrency, forward, ha_path, memory, ttfa
+from . import (
+    __doc__ as about,
+    after_idle,
+    concurrency,
+    fallback_path,
+    forward,
+    ha_path,
+    memory,
+    ttfa,
+)
 from .common import Settings, progress
 from .report import report
 
@@ -65,6 +74,8 @@ def main() -> None:
         results["ha"] = ha_path.measure(s)
         progress("first answer after idle…")
         results["after_idle"] = after_idle.measure(s)
+        progress("first audio when the service fails…")
+        results["fallback"] = fallback_path.measure(s)
     progress("memory and CPU…")
     results["memory"] = memory.measure(s.minutes)
     progress("concurrency…")
