@@ -10,7 +10,7 @@ executor and the vendor's sample client (ttfa.py); streaming forward latency (fo
 through Home Assistant's own TTS path (ha_path.py, a pytest run of ha_session.py) and when the
 service fails, with and without a fallback voice (fallback_path.py, of ha_fallback_session.py);
 peak memory and CPU time for 30 minutes of audio on the streaming path (memory.py); 50 concurrent
-utterances (concurrency.py). The emulator runs as a separate process (in-process only for the forward
-latency, which needs its arrival times), on 127.0.0.1, with a handshake delay standing in for a
-remote region's.
+utterances (concurrency.py). The emulator runs as a separate process (in-process only for the
+forward latency, which needs its arrival times), on 127.0.0.1, with a handshake delay standing in
+for a remote region's.
 """
