@@ -18,11 +18,11 @@ alone owns what happens then, for one utterance at a time:
 - Keeping a fallback answer out of Home Assistant's cache of *this* engine. Home Assistant keys a
   result by engine, text, language and options before the engine is asked, keeps it in memory
   and writes it to disk (`tts.speak`). The engine's audio generator raising after the audio would
-  make Home Assistant drop it, but a listener that comes after the result is complete (a media
-  player fetches the URL after `tts.speak` returns) then gets the error instead of the audio. So
-  the answer is complete and, once Home Assistant has finished with it (the task that asked this
-  engine ends, after the disk write), its memory entry and file are removed: the next request for
-  the same text asks this engine again.
+  make Home Assistant drop it, but a listener that comes once the result is complete (a media
+  player fetches the URL after `tts.speak` returns) would then get the error instead of the
+  audio. So the answer completes, but its entry leaves the memory cache once the fallback speaks
+  (its listeners hold it already) and is renamed to a key no request asks for, whose file is
+  removed once written: the next request for the same text asks this engine again.
 - The failure streak: one warning in the log when profiles start falling back, one line when the
   service answers again, and the counts for diagnostics (`FallbackStats`).
 """
@@ -37,6 +37,7 @@ import hashlib
 import itertools
 import os
 import re
+import secrets
 from typing import Any, Final, Literal
 
 from homeassistant.components import tts
@@ -260,31 +261,35 @@ async def _stop(task: asyncio.Task[Any] | None) -> None:
         task.exception()  # retrieved: a loser's failure is no one's business
 
 
-async def _samples(wav: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
-    """Yield the samples of a WAV stream: everything after the header of its data chunk."""
+async def _from_samples(wav: AsyncIterator[bytes], *, header: bool) -> AsyncGenerator[bytes]:
+    """Yield a WAV stream from its first samples on, with its header before them or without it.
+
+    A header alone is not speech: a fallback that sends one and then fails has not spoken.
+    """
     head: bytes | None = b""
     async for chunk in wav:
-        samples = chunk
-        if head is not None:
-            head += chunk
-            if (start := _data_start(head)) is None:
-                continue
-            samples, head = head[start:], None
-        if samples:
-            yield samples
+        if head is None:
+            if chunk:
+                yield chunk
+            continue
+        head += chunk
+        if (start := _data_start(head)) is not None and len(head) > start:
+            yield head if header else head[start:]
+            head = None
 
 
 def _data_start(head: bytes) -> int | None:
     """Return where the samples of a WAV start; None when more of its header is needed."""
-    if len(head) > _MAX_WAV_HEADER_BYTES or (len(head) >= 12 and head[8:12] != b"WAVE"):
-        raise HomeAssistantError("the fallback did not return a WAV")
     position = 12
-    while len(head) >= position + 8:
-        size = int.from_bytes(head[position + 4 : position + 8], "little")
-        if head[position : position + 4] == b"data":
-            return position + 8
-        position += 8 + size + size % 2
-    return None
+    if len(head) < position or head[8:12] == b"WAVE":
+        while len(head) >= position + 8:
+            size = int.from_bytes(head[position + 4 : position + 8], "little")
+            if head[position : position + 4] == b"data":
+                return position + 8
+            position += 8 + size + size % 2
+        if len(head) <= _MAX_WAV_HEADER_BYTES:
+            return None
+    raise HomeAssistantError("the fallback did not return a WAV")
 
 
 @dataclass(slots=True)
@@ -354,6 +359,7 @@ class UtteranceFallback:
         self._racers: list[_Racer] = []
         self._service_error: HomeAssistantError | None = None
         self._reason = "service_down" if known_down else "service_late"  # why it fell back
+        self._kept_out = False  # the answer is out of Home Assistant's cache of this engine
 
     def tap(self, source: AsyncIterable[str] | str) -> AsyncIterable[str]:
         """Return the text for the service: `source` (or a whole message), kept for a fallback."""
@@ -393,7 +399,7 @@ class UtteranceFallback:
                     yield chunk
             except Exception as err:  # noqa: BLE001 - whatever another engine raises
                 raise self._fallback_failed(err) from None
-            self._forget(text)
+            self._keep_out_of_cache(text)  # if the text was not complete when it won
         finally:
             self._cut_fallback(text)
             for racer in self._racers:
@@ -442,7 +448,7 @@ class UtteranceFallback:
                     if (chunk := await self._fallback_result(fallback)) is not None:
                         await service.stop()
                         self._stats.fell_back(self._reason, self._owner, self._engine)
-                        self._forget_when_cached(text)
+                        self._keep_out_of_cache(text)
                         return fallback, chunk
                     fallback, out = None, True
         finally:
@@ -502,7 +508,9 @@ class UtteranceFallback:
             return None
         stream.async_set_message_stream(text.follow(self._cut))
         audio = stream.async_stream_result()
-        racer = _Racer.start(_samples(audio) if promise == "pcm" else audio)
+        if promise != "mp3":
+            audio = _from_samples(audio, header=promise == "wav")
+        racer = _Racer.start(audio)
         self._racers.append(racer)
         return racer
 
@@ -523,34 +531,35 @@ class UtteranceFallback:
             translation_placeholders={"engine": self._engine},
         )
 
-    def _forget_when_cached(self, text: TextTap) -> None:
-        """Keep the answer out of Home Assistant's cache of this engine.
+    def _keep_out_of_cache(self, text: TextTap) -> None:
+        """Take this answer out of Home Assistant's cache of this engine, memory and disk.
 
-        Its memory entry goes now (the listeners hold it already) and again when the answer
-        ends, so that no request after the answer gets it; its file once the task that caches
-        it, and writes the file, is done.
-        """
-        self._forget(text)
-        if (task := self._caching_task) is not None:
-            task.add_done_callback(lambda _: self._forget(text))
-
-    def _forget(self, text: TextTap) -> None:
-        """Drop this answer's entry from Home Assistant's memory cache and its file from disk.
-
-        The key is Home Assistant's own (`KEY_PATTERN`, `_hash_options`: unchanged from 2026.3
-        to 2026.11); a release without them leaves the entry, which only costs a replay.
+        Its entry leaves the memory cache (its listeners hold it already) and is renamed to a key
+        no request asks for, so that the file Home Assistant writes when the answer ends is never
+        read; that file is removed once the task that writes it is done. The key is Home
+        Assistant's own (`KEY_PATTERN`, `_hash_options`, unchanged from 2026.3 to 2026.11); a
+        release without them leaves the entry cached, which only costs a replay.
         """
         manager = self._hass.data.get(DATA_TTS_MANAGER)
         pattern = getattr(tts, "KEY_PATTERN", None)
         hash_options = getattr(tts, "_hash_options", None)
-        if manager is None or (digest := text.digest) is None:
+        if self._kept_out or manager is None or (digest := text.digest) is None:
             return
         if not isinstance(pattern, str) or not callable(hash_options):  # pragma: no cover
             LOGGER.debug("Home Assistant's TTS cache key is unknown: the answer stays cached")
             return
+        self._kept_out = True
         options_key = str(hash_options(self._options)) if self._options else "-"
         language = self._language.replace("_", "-")
         key = pattern.format(digest, language, options_key, self._owner).lower()
-        manager.mem_cache.pop(key, None)
-        if (filename := manager.file_cache.pop(key, None)) is not None:
+        if (cache := manager.mem_cache.pop(key, None)) is None:
+            return  # a streamed answer: Home Assistant keys it by a random id, memory only
+        cache.cache_key = unused = secrets.token_hex(len(digest) // 2) + key[len(digest) :]
+        if (task := self._caching_task) is not None:
+            task.add_done_callback(lambda _: self._remove_file(unused))
+
+    def _remove_file(self, key: str) -> None:
+        """Remove the file Home Assistant wrote under `key`, and its entry."""
+        manager = self._hass.data.get(DATA_TTS_MANAGER)
+        if manager is not None and (filename := manager.file_cache.pop(key, None)) is not None:
             self._hass.async_add_executor_job(_remove, os.path.join(manager.cache_dir, filename))

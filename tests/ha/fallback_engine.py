@@ -32,7 +32,7 @@ PREFERRED = [
     tts.ATTR_PREFERRED_SAMPLE_BYTES,
 ]
 
-type Failure = Literal["before_audio", "mid_stream"]
+type Failure = Literal["before_audio", "after_header", "at_the_end"]
 
 
 @dataclass(slots=True)
@@ -55,8 +55,8 @@ class BackupEngine(tts.TextToSpeechEntity):
 
     With `follows_rate` it speaks at the preferred sample rate it is given (and says it takes
     the preferred options); otherwise at `BACKUP_RATE`, and Home Assistant converts. `fail`
-    makes it raise before its first audio or after some; `gate`, while not set, holds its audio
-    back (a slow engine).
+    makes it raise before its first audio, after its WAV header alone, or after all its audio
+    but before it ends; `gate`, while not set, holds its audio back (a slow engine).
     """
 
     _attr_has_entity_name = False
@@ -85,12 +85,14 @@ class BackupEngine(tts.TextToSpeechEntity):
             if self.fail == "before_audio":
                 raise HomeAssistantError("the backup engine broke")
             yield wav_header(rate)
+            if self.fail == "after_header":
+                raise HomeAssistantError("the backup engine broke")
             async for piece in request.message_gen:
                 record.text.append(piece)
                 yield backup_pcm(piece, rate)
-                if self.fail == "mid_stream":
-                    raise HomeAssistantError("the backup engine broke")
             record.text_ended = True
+            if self.fail == "at_the_end":
+                raise HomeAssistantError("the backup engine broke")
 
         return tts.TTSAudioResponse("wav", audio())
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from homeassistant.components import tts
+from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
 from homeassistant.core import HomeAssistant
@@ -51,8 +52,9 @@ from .test_assist_streaming import DELTAS, SATELLITE_FORMAT, run_streaming_pipel
 MESSAGE = "The front door is open. Close it before you leave."
 WAV = {"preferred_format": "wav"}
 MODEL = "qwen3-tts-flash-realtime"
-# Short enough for a test, long against loopback: a healthy emulator answers in milliseconds.
-LATE_AFTER = 0.3
+# Shorter than in use, and still longer than any failure the emulator reports takes (the client
+# retries a lost connection once, 0.25 s later): those must switch for their own reason.
+LATE_AFTER = 1.0
 VOICE_FORM = {"voice": "Cherry", "language": "en", "sample_rate": "24000"}
 
 
@@ -93,7 +95,7 @@ async def fail(emulator: Emulator, failure: Failure) -> None:
 
 @pytest.fixture(autouse=True)
 def late_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A silent service is replaced after a fraction of a second instead of 1.5 s."""
+    """A silent service is replaced after `LATE_AFTER` instead of 1.5 s."""
     monkeypatch.setattr(fallback_module, "FALLBACK_AFTER", LATE_AFTER)
 
 
@@ -301,7 +303,7 @@ async def test_a_late_service_that_speaks_first_keeps_its_voice(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
 ) -> None:
     backup.gate = asyncio.Event()  # a fallback slower than the service
-    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), first_audio_delay=LATE_AFTER * 3)
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), first_audio_delay=LATE_AFTER + 0.5)
 
     audio = await stream_audio(hass, MESSAGE, WAV)
 
@@ -366,14 +368,26 @@ async def test_a_fallback_that_fails_too_ends_with_this_engines_error(
     await emulator.wait_idle()
 
 
+async def test_a_fallback_that_sends_only_a_header_has_not_spoken(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
+) -> None:
+    backup.fail = "after_header"
+    emulator.scenario = Scenario(api_keys=frozenset({API_KEY}), first_audio_delay=LATE_AFTER + 0.5)
+
+    audio = await stream_audio(hass, MESSAGE, WAV)  # the late service still speaks
+
+    assert backup.requests
+    assert pcm_of(audio) == utterances(emulator)[-1].pcm
+
+
 async def test_a_fallback_that_breaks_off_ends_the_answer_with_a_translated_error(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
 ) -> None:
-    backup.fail = "mid_stream"
+    backup.fail = "at_the_end"
     emulator.scenario = faults(Fault("stall", "before_audio"))  # late, not failed
 
     with pytest.raises(HomeAssistantError) as raised:
-        await stream_deltas(hass, agent_writing(backup), SATELLITE_FORMAT)
+        await stream_deltas(hass, agent_writing(backup), WAV)
 
     assert raised.value.translation_key == "fallback_failed"
     assert raised.value.translation_placeholders == {"engine": BACKUP_ID}
@@ -390,6 +404,32 @@ async def test_a_failure_after_the_service_spoke_ends_the_answer_as_without_a_fa
 
     assert raised.value.translation_key == "connection_closed"
     assert not backup.requests  # never two voices in one answer
+    await emulator.wait_idle()
+
+
+async def test_an_interrupted_answer_closes_the_socket_and_stops_reading_text(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
+) -> None:
+    engine = get_engine_instance(hass, ENTITY_ID)
+    assert isinstance(engine, tts.TextToSpeechEntity)
+    text_closed = asyncio.Event()
+
+    async def agent_still_writing() -> AsyncGenerator[str]:
+        try:
+            yield "Here is the first sentence of a long answer. "
+            await asyncio.Event().wait()  # the language model never finishes
+        finally:
+            text_closed.set()
+
+    options = {**dict(engine.default_options or {}), **WAV}
+    response = await engine.async_stream_tts_audio(
+        TTSAudioRequest("en", options, agent_still_writing())
+    )
+    assert (await anext(response.data_gen))[:4] == b"RIFF"
+    await response.data_gen.aclose()  # the user interrupts Assist
+
+    assert text_closed.is_set()
+    assert not backup.requests
     await emulator.wait_idle()
 
 
