@@ -433,6 +433,20 @@ async def test_an_interrupted_answer_closes_the_socket_and_stops_reading_text(
     await emulator.wait_idle()
 
 
+async def test_a_profile_never_falls_back_on_this_integrations_own_voice(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry = make_entry(emulator, options=NO_SPARES, fallback=ENTITY_ID)  # set by hand: itself
+    await setup_entry(hass, entry)
+    emulator.scenario = Scenario(handshake_status=503)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await stream_audio(hass, MESSAGE, WAV)
+
+    assert raised.value.translation_key == "cannot_connect"  # as without a fallback
+    await emulator.wait_idle()
+
+
 async def test_a_callers_mistake_is_not_covered_by_the_fallback(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
 ) -> None:
