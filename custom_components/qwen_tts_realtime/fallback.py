@@ -545,16 +545,19 @@ class UtteranceFallback:
         hash_options = getattr(tts, "_hash_options", None)
         if self._kept_out or manager is None or (digest := text.digest) is None:
             return
-        if not isinstance(pattern, str) or not callable(hash_options):  # pragma: no cover
-            LOGGER.debug("Home Assistant's TTS cache key is unknown: the answer stays cached")
-            return
         self._kept_out = True
-        options_key = str(hash_options(self._options)) if self._options else "-"
-        language = self._language.replace("_", "-")
-        key = pattern.format(digest, language, options_key, self._owner).lower()
-        if (cache := manager.mem_cache.pop(key, None)) is None:
-            return  # a streamed answer: Home Assistant keys it by a random id, memory only
-        cache.cache_key = unused = secrets.token_hex(len(digest) // 2) + key[len(digest) :]
+        try:
+            if not isinstance(pattern, str) or not callable(hash_options):
+                raise TypeError("no KEY_PATTERN or _hash_options")  # noqa: TRY301
+            options_key = str(hash_options(self._options)) if self._options else "-"
+            language = self._language.replace("_", "-")
+            key = pattern.format(digest, language, options_key, self._owner).lower()
+            if (cache := manager.mem_cache.pop(key, None)) is None:
+                return  # a streamed answer: Home Assistant keys it by a random id, memory only
+            cache.cache_key = unused = secrets.token_hex(len(digest) // 2) + key[len(digest) :]
+        except AttributeError, TypeError:  # pragma: no cover - a release that changed them
+            LOGGER.debug("Home Assistant's TTS cache is not as known: the answer stays cached")
+            return
         if (task := self._caching_task) is not None:
             task.add_done_callback(lambda _: self._remove_file(unused))
 
