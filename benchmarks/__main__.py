@@ -15,6 +15,7 @@ from . import (
     __doc__ as about,
     after_idle,
     concurrency,
+    fallback_path,
     forward,
     fuzz,
     ha_path,
@@ -79,6 +80,8 @@ def main() -> None:
         results["ha"] = ha_path.measure(s)
         progress("first answer after idle…")
         results["after_idle"] = after_idle.measure(s)
+        progress("first audio when the service fails…")
+        results["fallback"] = fallback_path.measure(s)
     progress("cleaning up formatting…")
     results["speakable"] = asyncio.run(speakable.measure(s))
     progress("memory and CPU…")

@@ -10,7 +10,7 @@ import platform
 import subprocess
 from typing import Any
 
-from . import after_idle, concurrency, forward, ha_path, memory, speakable, ttfa
+from . import after_idle, concurrency, fallback_path, forward, ha_path, memory, speakable, ttfa
 from .common import UTTERANCE, Settings, median, ms
 from .table import table
 
@@ -166,6 +166,7 @@ def report(s: Settings, r: dict[str, Any], arguments: str, seconds: float) -> st
         *forward.section(s, r["forward"]),
         *ha_path.section(r.get("ha")),
         *after_idle.section(r.get("after_idle")),
+        *fallback_path.section(r.get("fallback")),
         *speakable.section(s, r["speakable"]),
         *memory.section(r["memory"]),
         *concurrency.section(s, r["concurrency"]),

@@ -25,6 +25,8 @@ CONF_INSTRUCTIONS: Final = "instructions"
 # Whether an answer's markdown, links and emoji are cleaned up before it is spoken.
 CONF_CLEAN_FORMATTING: Final = "clean_formatting"
 DEFAULT_CLEAN_FORMATTING: Final = True
+# Another TTS entity that answers when the service cannot (a voice profile's, optional).
+CONF_FALLBACK: Final = "fallback"
 # Entry options.
 CONF_PRICE: Final = "price_per_10k_characters"
 CONF_KEEP_WARM: Final = "keep_warm"

@@ -21,7 +21,8 @@ async def async_get_config_entry_diagnostics(
     """Return the entry's settings, its voice profiles, the client's state and usage.
 
     The runtime state: the keep-warm setting and each kept model's spare, the timeouts,
-    failed utterances by error type and undecodable frames skipped, since the entry was set up.
+    failed utterances by error type, undecodable frames skipped, and the answers of fallback
+    voices with the last reason, since the entry was set up.
     """
     client = entry.runtime_data.client
     return {
@@ -31,6 +32,7 @@ async def async_get_config_entry_diagnostics(
             "timeouts": asdict(client.timeouts),
             "errors": dict(entry.runtime_data.errors),
             "skipped_frames": client.skipped_frames,
+            "fallback": entry.runtime_data.fallback.as_diagnostics(),
         },
         "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
         "profiles": [

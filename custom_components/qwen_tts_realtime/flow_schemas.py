@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE, CONF_NAME
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     FileSelector,
     FileSelectorConfig,
     LanguageSelector,
@@ -32,6 +34,7 @@ else:
 from .const import (
     CONF_CLEAN_FORMATTING,
     CONF_ENDPOINT,
+    CONF_FALLBACK,
     CONF_INSTRUCTIONS,
     CONF_KEEP_WARM,
     CONF_MODEL,
@@ -153,10 +156,12 @@ def voice_schema(
     defaults: Mapping[str, Any],
     language: str,
     account_voices: Sequence[SelectOptionDict] = (),
+    own_engines: Sequence[str] = (),
 ) -> vol.Schema:
-    """Ask for a profile's voice and the settings its model takes.
+    """Ask for a profile's voice, the settings its model takes, and a fallback voice.
 
-    The voice is one of the model's catalogue, one of `account_voices`, or an id typed in.
+    The voice is one of the model's catalogue, one of `account_voices`, or an id typed in. The
+    fallback is any TTS entity but this integration's own (`own_engines`).
     """
     model = model_info(model_name)
     voice_options = [
@@ -207,6 +212,9 @@ def voice_schema(
         ] = TextSelector(TextSelectorConfig(multiline=True))
     clean = defaults.get(CONF_CLEAN_FORMATTING, DEFAULT_CLEAN_FORMATTING)
     fields[vol.Required(CONF_CLEAN_FORMATTING, default=clean)] = BooleanSelector()
+    fields[
+        vol.Optional(CONF_FALLBACK, description={"suggested_value": defaults.get(CONF_FALLBACK)})
+    ] = EntitySelector(EntitySelectorConfig(domain="tts", exclude_entities=list(own_engines)))
     return vol.Schema(fields)
 
 

@@ -43,6 +43,7 @@ from homeassistant.helpers.selector import SelectOptionDict
 from .const import (
     CONF_CLEAN_FORMATTING,
     CONF_ENDPOINT,
+    CONF_FALLBACK,
     CONF_INSTRUCTIONS,
     CONF_MODEL,
     CONF_SAMPLE_RATE,
@@ -61,6 +62,7 @@ from .errors import (
     voice_check_errors,
     voice_errors,
 )
+from .fallback import own_engines
 from .flow_schemas import (
     CONF_AUDIO,
     CONF_DESCRIPTION,
@@ -828,7 +830,9 @@ def voice_form[R: FlowResult[Any, Any]](
     shown = user_input or carried_over(defaults, model_info(model))
     return flow.async_show_form(
         step_id=step_id,
-        data_schema=voice_schema(model, shown, flow.hass.config.language, voices),
+        data_schema=voice_schema(
+            model, shown, flow.hass.config.language, voices, own_engines(flow.hass)
+        ),
         errors=errors,
         description_placeholders={"model": model, **(placeholders or {})},
     )
@@ -850,6 +854,8 @@ def carried_over(defaults: Mapping[str, Any], model: ModelInfo) -> dict[str, Any
         kept[CONF_INSTRUCTIONS] = defaults[CONF_INSTRUCTIONS]
     if CONF_CLEAN_FORMATTING in defaults:
         kept[CONF_CLEAN_FORMATTING] = defaults[CONF_CLEAN_FORMATTING]
+    if defaults.get(CONF_FALLBACK):
+        kept[CONF_FALLBACK] = defaults[CONF_FALLBACK]
     return kept
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, override
+from typing import Any, Literal, override
 
 from homeassistant.components.tts import (
     TextToSpeechEntity,
@@ -19,9 +19,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
+from .const import CONF_FALLBACK, CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .entity import QwenTTSRealtimeEntity
 from .errors import raise_no_audio, translate_error
+from .fallback import UtteranceFallback
 from .profile import (
     CALL_OPTIONS,
     PREFERRED_OPTIONS,
@@ -80,6 +81,7 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         super().__init__(entry, subentry)
         self._model = model_info(subentry.data[CONF_MODEL])
         self._profile_voice: str = subentry.data[CONF_VOICE]
+        self._fallback_engine: str | None = subentry.data.get(CONF_FALLBACK)
         self._profile_id = subentry.subentry_id
         self._attr_name = subentry.title
         self._attr_supported_languages = [
@@ -142,15 +144,20 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         config = utterance_config(self._model, request.language, request.options, encoded=True)
         usage = UtteranceUsage()
         loaded = self._entry.runtime_data
-        text = request.message_gen
-        if cleans_formatting(request.options):
+        clean = cleans_formatting(request.options)
+        fallback = self._fallback(loaded, request.language, request.options, clean=clean)
+        text = request.message_gen if fallback is None else fallback.tap(request.message_gen)
+        if clean:
             text = speakable_chunks(text)
         try:
             audio = loaded.client.stream(config, usage.follow(text), on_usage=usage.on_usage)
         except RealtimeError as err:
             raise self._failed(loaded, err, config) from None
-        extension = "mp3" if config.response_format is Format.MP3 else "wav"
-        return TTSAudioResponse(extension, self._audio(loaded, config, audio, usage))
+        extension: Literal["mp3", "wav"] = "mp3" if config.response_format is Format.MP3 else "wav"
+        chunks = self._audio(loaded, config, audio, usage)
+        if fallback is not None:
+            chunks = fallback.answer(chunks, extension, config.sample_rate)
+        return TTSAudioResponse(extension, chunks)
 
     @override
     async def async_get_tts_audio(
@@ -159,7 +166,9 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         """Synthesize a whole message (cleaned up likewise) in one commit; return a complete WAV."""
         config = utterance_config(self._model, language, options, encoded=False)
         usage = UtteranceUsage()
-        if cleans_formatting(options):
+        written = message
+        clean = cleans_formatting(options)
+        if clean:
             message = speakable_text(message)
         usage.add_text(message)
         loaded = self._entry.runtime_data
@@ -168,6 +177,10 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         except RealtimeError as err:
             raise self._failed(loaded, err, config) from None
         chunks = self._audio(loaded, config, audio, usage, streaming_wav=False)
+        fallback = self._fallback(loaded, language, options, clean=clean)
+        if fallback is not None:
+            fallback.tap(written)  # as Home Assistant keys its cache
+            chunks = fallback.answer(chunks, "pcm", config.sample_rate)
         pcm = b"".join([chunk async for chunk in chunks])
         return "wav", wav_bytes(pcm, config.sample_rate)
 
@@ -235,6 +248,23 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
         if not produced:
             raise_no_audio()
         async_clear_account_error(self.hass, self._entry.entry_id)
+
+    def _fallback(
+        self, loaded: QwenTTSData, language: str, options: dict[str, Any], *, clean: bool
+    ) -> UtteranceFallback | None:
+        """Return the profile's fallback voice for one utterance; None when it has none."""
+        if self._fallback_engine is None:
+            return None
+        return UtteranceFallback(
+            self.hass,
+            self._fallback_engine,
+            owner=self.entity_id,
+            stats=loaded.fallback,
+            known_down=loaded.client.known_down(self._model.name),
+            language=language,
+            options=options,
+            clean=clean,
+        )
 
     def _failed(
         self, loaded: QwenTTSData, err: RealtimeError, config: SessionConfig

@@ -69,6 +69,7 @@ async def test_diagnostics_show_spares_timeouts_and_errors_by_type(
         "timeouts": asdict(Timeouts()),
         "errors": {"ServiceError": 1},
         "skipped_frames": 0,
+        "fallback": {"answers": 0, "last_reason": None, "in_streak": False},
     }
     assert API_KEY not in json.dumps(diagnostics)
 

@@ -11,7 +11,7 @@ from here only. Tests, the emulator, benchmarks and scripts reach anything else 
 submodules.
 """
 
-from .audio import wav_bytes, wav_stream
+from .audio import CHANNELS, SAMPLE_WIDTH, wav_bytes, wav_stream
 from .catalog import (
     ALL_LANGUAGES,
     DEFAULT_MODEL,
@@ -88,6 +88,7 @@ from .voices import (
 
 __all__ = [
     "ALL_LANGUAGES",
+    "CHANNELS",
     "DEFAULT_MODEL",
     "DEFAULT_PITCH_RATE",
     "DEFAULT_SAMPLE_RATE",
@@ -101,6 +102,7 @@ __all__ = [
     "MAX_PREVIEW_TEXT_CHARS",
     "MAX_USAGE_COUNT",
     "NAME_PATTERN",
+    "SAMPLE_WIDTH",
     "SELECTABLE_MODELS",
     "SPARE_IDLE_TIMEOUT",
     "AccountError",

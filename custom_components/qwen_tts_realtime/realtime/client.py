@@ -93,6 +93,14 @@ class RealtimeClient:
         """Open a spare of `model` unless one is open or opening (a model kept warm only)."""
         self._spares.ensure(model)
 
+    def known_down(self, model: str) -> bool:
+        """Return True while the keep-warm pool's spares of `model` fail to connect or stay.
+
+        Only the pool knows this: it goes on opening spares whatever utterances do, and any
+        handshake that works ends the streak. Without keep-warm nothing is known.
+        """
+        return self._spares.known_down(model)
+
     def spares_state(self) -> dict[str, dict[str, Any]]:
         """Return, per model kept warm, its spare and how kept-open spares have fared."""
         return self._spares.state()

@@ -127,6 +127,11 @@ class SparePool:
             for model in sorted(self._models)
         }
 
+    def known_down(self, model: str) -> bool:
+        """Return True while the spares of `model` fail and no handshake has worked since."""
+        health = self._health.get(model)
+        return health is not None and health.failures > 0
+
     def _connected(self, model: str) -> bool:
         spare = self._spares.get(model)
         return spare is not None and spare.conn is not None and not spare.conn.closed
