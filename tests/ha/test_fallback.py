@@ -194,6 +194,22 @@ async def test_streamed_text_is_answered_whole_by_the_fallback_as_it_arrives(
     await emulator.wait_idle()
 
 
+async def test_the_fallback_speaks_the_answer_cleaned_up_as_the_service_would(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    entry: MockConfigEntry,
+    backup: BackupEngine,
+) -> None:
+    emulator.scenario = Scenario(api_keys=frozenset({"sk-rotated"}))
+
+    audio = await speak_on_player(hass, hass_client, "**Close** the [door](https://x.example).", WAV)
+
+    (request,) = backup.requests
+    assert "".join(request.text) == "Close the door."
+    assert pcm_of(audio) == backup_pcm("Close the door.", 24000)
+
+
 async def test_an_assist_pipeline_speaks_with_the_fallback_voice(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
 ) -> None:
