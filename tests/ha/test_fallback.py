@@ -203,7 +203,9 @@ async def test_the_fallback_speaks_the_answer_cleaned_up_as_the_service_would(
 ) -> None:
     emulator.scenario = Scenario(api_keys=frozenset({"sk-rotated"}))
 
-    audio = await speak_on_player(hass, hass_client, "**Close** the [door](https://x.example).", WAV)
+    audio = await speak_on_player(
+        hass, hass_client, "**Close** the [door](https://x.example).", WAV
+    )
 
     (request,) = backup.requests
     assert "".join(request.text) == "Close the door."
