@@ -53,7 +53,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--handshake-delay", type=float, default=0.15, metavar="SECONDS")
     parser.add_argument("--first-audio-delay", type=float, default=0.1, metavar="SECONDS")
     parser.add_argument("--realtime-factor", type=float, default=0.1)
-    parser.add_argument("--minutes", default="3,10,30", help="audio lengths for memory")
+    # The client refuses more than MAX_AUDIO_SECONDS (15 min) of audio for one utterance.
+    parser.add_argument("--minutes", default="3,10", help="audio lengths for memory")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--skip-ha", action="store_true", help="leave out the HA path")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the report")

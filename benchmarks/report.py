@@ -146,7 +146,7 @@ def reading(s: Settings, r: dict[str, Any]) -> list[str]:
         "still spoken)."
     )
     bullets.append(
-        "Memory: the traced peak stays the same from 10 to 30 minutes of audio (audio is "
+        "Memory: the traced peak stays the same from the shortest to the longest audio (audio is "
         "never accumulated; text already sent is dropped once no retry is possible); RSS growth "
         "is within sampling noise."
     )
