@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, NoReturn, TypedDict
+from typing import Final, TypedDict
 
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -309,6 +309,6 @@ def _on_field(key: str) -> dict[str, str]:
     }
 
 
-def raise_no_audio() -> NoReturn:
-    """Raise the error for a session that ended without any audio."""
-    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_audio")
+def no_audio_error() -> HomeAssistantError:
+    """Return the error for a session that ended without any audio."""
+    return HomeAssistantError(translation_domain=DOMAIN, translation_key="no_audio")

@@ -49,6 +49,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import language as language_util
 
 from .const import DOMAIN, LOGGER
+from .errors import no_audio_error
 from .realtime import CHANNELS, SAMPLE_WIDTH, speakable_chunks
 
 # Seconds the service may owe audio without sending any before the fallback starts alongside it.
@@ -467,9 +468,7 @@ class UtteranceFallback:
             self._reason = err.translation_key or type(err).__name__
             return None
         if chunk is None:  # pragma: no cover - the entity raises for a session without audio
-            self._service_error = HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="no_audio"
-            )
+            self._service_error = no_audio_error()
             self._reason = "no_audio"
         return chunk
 

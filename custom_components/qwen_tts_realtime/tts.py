@@ -21,7 +21,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_FALLBACK, CONF_MODEL, CONF_VOICE, SUBENTRY_TTS
 from .entity import QwenTTSRealtimeEntity
-from .errors import raise_no_audio, translate_error
+from .errors import no_audio_error, translate_error
 from .fallback import UtteranceFallback
 from .profile import (
     CALL_OPTIONS,
@@ -246,7 +246,7 @@ class QwenTTSEntity(QwenTTSRealtimeEntity, TextToSpeechEntity):
                 async_report_account_error(self.hass, self._entry.entry_id, failure)
             raise self._failed(loaded, failure, config)
         if not produced:
-            raise_no_audio()
+            raise no_audio_error()
         async_clear_account_error(self.hass, self._entry.entry_id)
 
     def _fallback(

@@ -30,6 +30,7 @@ from custom_components.qwen_tts_realtime.realtime.errors import (
 )
 from custom_components.qwen_tts_realtime.realtime.timing import (
     MAX_LISTED_VOICES,
+    MAX_RESPONSE_BYTES,
     MAX_VOICE_ID_CHARS,
 )
 from qwen_tts_emulator import CUSTOMIZATION_PATH, CannedReply, Emulator, Scenario
@@ -214,7 +215,7 @@ async def test_an_oversized_answer_is_refused(
 async def test_an_answer_declared_larger_than_the_bound_is_refused_before_reading_it(
     voices: VoicesClient, emulator: Emulator
 ) -> None:
-    declared = voices_module.MAX_RESPONSE_BYTES + 1
+    declared = MAX_RESPONSE_BYTES + 1
     emulator.voices.replies.append(CannedReply(body=b"{}", content_length=declared))
 
     with pytest.raises(VoiceApiResponseError):

@@ -208,6 +208,12 @@ MAX_USAGE_COUNT: Final = 2**53 - 1
 MAX_VOICE_ID_CHARS: Final = 128
 # Custom voices kept from one listing, whatever the service pages: an account holds at most 1000.
 MAX_LISTED_VOICES: Final = 1000
+# An answer of the customisation API: a preview as long as the longest preview text at 24 kHz
+# WAV, base64, fits with room to spare.
+MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+# Seconds for one request to the customisation API: a design synthesizes its preview before
+# answering.
+REQUEST_TIMEOUT: Final = 90.0
 
 
 # Text the formatting filter (speakable.py) may hold back from a streamed answer while it decides

@@ -31,7 +31,7 @@ from .errors import (
     VoiceApiResponseError,
     error_from_voice_api,
 )
-from .timing import MAX_LISTED_VOICES, MAX_VOICE_ID_CHARS
+from .timing import MAX_LISTED_VOICES, MAX_RESPONSE_BYTES, MAX_VOICE_ID_CHARS, REQUEST_TIMEOUT
 
 type VoiceKind = Literal["design", "clone"]
 
@@ -54,12 +54,8 @@ SERVICE_MODELS: Final[dict[VoiceKind, str]] = {
 NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_]{1,16}")  # the service's preferred_name rule
 MAX_DESCRIPTION_CHARS: Final = 2048  # voice_prompt
 MAX_PREVIEW_TEXT_CHARS: Final = 1024  # preview_text
-# A preview as long as the longest preview text at 24 kHz WAV, base64, fits with room to spare.
-MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 # The service refuses audio of 10 MB or more once base64-encoded in the request.
 MAX_AUDIO_REQUEST_BYTES: Final = 10_000_000
-# Seconds for one request: a design synthesizes its preview before answering.
-REQUEST_TIMEOUT: Final = 90.0
 LIST_PAGE_SIZE: Final = 100
 # Pages that hold MAX_LISTED_VOICES; a longer list is cut, not followed.
 MAX_LIST_PAGES: Final = -(-MAX_LISTED_VOICES // LIST_PAGE_SIZE)
