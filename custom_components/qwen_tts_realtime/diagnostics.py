@@ -1,4 +1,4 @@
-"""Diagnostics, with the API key and anything secret redacted."""
+"""Diagnostics, with the API key, anything secret and the workspace ID redacted."""
 
 from __future__ import annotations
 
@@ -9,10 +9,23 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_KEEP_WARM, DEFAULT_KEEP_WARM
+from .const import CONF_ENDPOINT, CONF_KEEP_WARM, DEFAULT_KEEP_WARM
+from .realtime import workspace_of
 from .types import QwenTTSConfigEntry
 
 TO_REDACT = {CONF_API_KEY, "unique_id"}
+REDACTED = "**REDACTED**"
+
+
+def _redact_workspace(entry: dict[str, Any]) -> dict[str, Any]:
+    """Hide the workspace ID in a gateway endpoint: not a secret, but it names the account."""
+    data = entry.get("data")
+    if not isinstance(data, dict):
+        return entry
+    endpoint = data.get(CONF_ENDPOINT)
+    if isinstance(endpoint, str) and (workspace := workspace_of(endpoint)):
+        entry["data"] = {**data, CONF_ENDPOINT: endpoint.replace(workspace, REDACTED, 1)}
+    return entry
 
 
 async def async_get_config_entry_diagnostics(
@@ -34,7 +47,7 @@ async def async_get_config_entry_diagnostics(
             "skipped_frames": client.skipped_frames,
             "fallback": entry.runtime_data.fallback.as_diagnostics(),
         },
-        "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"}),
+        "entry": _redact_workspace(async_redact_data(entry.as_dict(), TO_REDACT | {"subentries"})),
         "profiles": [
             {
                 "subentry_id": subentry.subentry_id,

@@ -8,6 +8,7 @@ delay of a second, far beyond the noise of a loaded machine: the order it gives 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import json
 import re
 from typing import Any
 
@@ -21,8 +22,13 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import (
     CONF_ENDPOINT,
@@ -578,3 +584,19 @@ async def test_the_offer_is_translated(
         assert labels[f"component.{DOMAIN}.selector.region_choice.options.{back}"]
     for error in ("invalid_key", "model_missing", "model_not_deployed"):
         assert strings[f"component.{DOMAIN}.config.error.{error}"]
+
+
+async def test_diagnostics_hide_the_workspace_id_of_a_gateway_entry(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, regions: VendorRegions
+) -> None:
+    assert await async_setup_component(hass, "diagnostics", {})
+    own_keys(regions)
+    entry = region_entry(Region.GERMANY, KEYS[Region.GERMANY], WORKSPACE)
+    await setup_entry(hass, entry)
+
+    diagnostics: Any = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert WORKSPACE not in json.dumps(diagnostics)
+    assert diagnostics["entry"]["data"]["endpoint"] == endpoint_for(
+        Region.GERMANY, workspace=WORKSPACE
+    ).replace(WORKSPACE, "**REDACTED**")
