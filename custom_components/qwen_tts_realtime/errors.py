@@ -107,7 +107,7 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
         case client.RateLimitError():
             return ErrorKeys("rate_limited", **_in_forms("rate_limited"))
         case client.BadAudioError():
-            return ErrorKeys(*_service_error(err), voices=f"audio_{err.problem}")
+            return ErrorKeys(*_service_error(err), voices=recording_key(err.problem))
         case client.VoiceStorageFullError():
             return ErrorKeys(*_service_error(err), voices="voice_storage_full")
         case client.VoiceNotFoundError():
@@ -294,6 +294,16 @@ def unconfirmed_create_errors(err: client.RealtimeError, *, looked: bool) -> dic
 def form_placeholders(endpoint: str) -> dict[str, str]:
     """Return what the forms' connection errors name: the host of `endpoint` (what to check)."""
     return {"host": URL(endpoint).host or endpoint}
+
+
+def recording_key(problem: str) -> str:
+    """Return the key of a recording's problem, found here or by the service: `audio_<problem>`."""
+    return f"audio_{problem}"
+
+
+def recording_errors(problem: str) -> dict[str, str]:
+    """Return the clone step's errors for a recording with `problem`."""
+    return _on_field(recording_key(problem))
 
 
 def _on_field(key: str) -> dict[str, str]:

@@ -57,6 +57,7 @@ from .const import (
 from .errors import (
     form_placeholders,
     may_have_created,
+    recording_errors,
     silent_voice_errors,
     unconfirmed_create_errors,
     voice_check_errors,
@@ -338,7 +339,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
                     _read_upload, self.hass, user_input[CONF_AUDIO]
                 )
             except RecordingProblem as problem:
-                errors[CONF_AUDIO] = f"audio_{problem.problem}"
+                errors |= recording_errors(problem.problem)
             else:
                 if not errors:
                     return await self._clone(user_input, recording, confirmed=False)

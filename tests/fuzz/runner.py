@@ -36,10 +36,8 @@ from custom_components.qwen_tts_realtime.realtime import (
     model_info,
 )
 from custom_components.qwen_tts_realtime.realtime.client import RETRY_DELAY
-from custom_components.qwen_tts_realtime.realtime.connection import (
-    _CLOSE_TIMEOUT as CLOSE_TIMEOUT,  # the longest a close waits for the service
-)
 from custom_components.qwen_tts_realtime.realtime.timing import (
+    CLOSE_TIMEOUT,
     MAX_FRAME_BYTES,
     READ_AHEAD_BYTES,
     KeepAlive,

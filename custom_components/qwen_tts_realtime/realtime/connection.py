@@ -39,6 +39,7 @@ from .errors import (
 )
 from .frames import DATA_TYPES, Responses, decode_delta, idle_frame_error, parse, too_big
 from .timing import (
+    CLOSE_TIMEOUT,
     MAX_BAD_FRAMES,
     MAX_FRAME_BYTES,
     MAX_FRAMES_PER_AUDIO_SECOND,
@@ -50,7 +51,6 @@ from .timing import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-_CLOSE_TIMEOUT: Final = 1.0
 # Events after which the service sends nothing that matters to the session.
 _LAST_EVENTS: Final = frozenset({"session.finished", "error"})
 type UsageCallback = Callable[[int | None], None]
@@ -191,7 +191,7 @@ class Connection:
                     # while closing, leaving it behind. Idle spares get `ping()` instead.
                     heartbeat=None,
                     max_msg_size=MAX_FRAME_BYTES,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=_CLOSE_TIMEOUT),
+                    timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
                 )
         except Exception as err:  # noqa: BLE001 - every handshake failure becomes a typed error
             failure = error_from_connect_failure(err, timeouts.connect, refusal.code)
@@ -369,7 +369,7 @@ class Connection:
                 # A service that stops reading would block the close frame forever: aiohttp
                 # drops the connection when this ends it.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_CLOSE_TIMEOUT):
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
                         await self._ws.close()
         finally:
             self._reader.cancel()  # only ever waiting for room in the read-ahead by now

@@ -22,6 +22,8 @@ from .session_config import BIT_RATE_RANGE
 
 # Real audio deltas are a few kB; a frame this large is an attack or a bug, never speech.
 MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
+# Seconds a close waits for the service's close frame: one that stops reading is dropped after it.
+CLOSE_TIMEOUT: Final = 1.0
 # An unused socket gets `session.created` and nothing else; a few more frames mean it is not ours.
 IDLE_FRAMES: Final = 3
 # Undecodable frames skipped in one session (the vendor's SDK skips them too); more is a broken
