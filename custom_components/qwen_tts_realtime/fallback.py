@@ -50,8 +50,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import language as language_util
 
 from .const import DOMAIN, LOGGER
-from .realtime import CHANNELS, SAMPLE_WIDTH, speakable_chunks
-from .realtime.timing import Timeouts
+from .realtime import CHANNELS, SAMPLE_WIDTH, Timeouts, speakable_chunks
 
 # Seconds the service may owe audio without sending any before the fallback starts alongside it.
 # A healthy service's first audio comes 0.1-0.3 s after it owes it (warm or cold, README's
