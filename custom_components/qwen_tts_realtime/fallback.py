@@ -8,7 +8,8 @@ alone owns what happens then, for one utterance at a time:
   sent none for `FALLBACK_AFTER` seconds (the fallback then starts alongside it and whichever
   speaks first is kept, the other is stopped: never two voices in one answer), or at once while
   the keep-warm pool knows that the service cannot be reached. Once the service has spoken, a
-  failure ends the answer as it does without a fallback.
+  failure ends the answer as it does without a fallback. A fallback that owes audio (a sentence
+  of the text is complete) and sends none for as long as the service may is given up too.
 - The caller's text, read once (`TextTap`): the service reads it as it arrives, and until the
   service speaks it is also kept, bounded, so that a fallback gets all of it and then the rest
   as it arrives.
@@ -50,13 +51,16 @@ from homeassistant.util import language as language_util
 
 from .const import DOMAIN, LOGGER
 from .errors import no_audio_error
-from .realtime import CHANNELS, SAMPLE_WIDTH, speakable_chunks
+from .realtime import CHANNELS, SAMPLE_WIDTH, Timeouts, speakable_chunks
 
 # Seconds the service may owe audio without sending any before the fallback starts alongside it.
 # A healthy service's first audio comes 0.1-0.3 s after it owes it (warm or cold, README's
 # Performance), up to about a second from far away; a fallback's own first audio adds 0.1-0.5 s,
 # so a silent service is replaced within about two seconds.
 FALLBACK_AFTER: Final = 1.5
+# Seconds a fallback may owe audio without sending any before it is given up, as the service is:
+# an engine that never answers would otherwise leave the answer waiting for ever.
+FALLBACK_FIRST_AUDIO: Final = Timeouts().first_audio
 # Text kept for a fallback until the service speaks, in UTF-8 bytes: far more than an answer
 # (an hour of speech in Chinese); a longer text is spoken by the service alone, as without one.
 MAX_KEPT_TEXT_BYTES: Final = 64 * 1024
@@ -363,6 +367,7 @@ class UtteranceFallback:
         self._service_error: HomeAssistantError | None = None
         self._reason = "service_down" if known_down else "service_late"  # why it fell back
         self._kept_out = False  # the answer is out of Home Assistant's cache of this engine
+        self._fallback_by: float | None = None  # when a started fallback owes its first audio
 
     def tap(self, source: AsyncIterable[str] | str) -> AsyncIterable[str]:
         """Return the text for the service: `source` (or a whole message), kept for a fallback."""
@@ -435,6 +440,8 @@ class UtteranceFallback:
                         waiting.add(owed)
                     else:
                         timeout = max(0.0, deadline - loop.time())
+                elif fallback is not None:
+                    timeout = self._fallback_timeout(text, owed, waiting)
                 done, _ = await asyncio.wait(
                     waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -454,8 +461,30 @@ class UtteranceFallback:
                         self._keep_out_of_cache(text)
                         return fallback, chunk
                     fallback, out = None, True
+                elif fallback is not None and self._fallback_silent():
+                    await fallback.stop()
+                    fallback, out = None, True
         finally:
             await _stop(owed)
+
+    def _fallback_timeout(
+        self, text: TextTap, owed: asyncio.Task[Any], waiting: set[asyncio.Task[Any]]
+    ) -> float | None:
+        """Return how long a started fallback may still owe its first audio (None: not owed)."""
+        loop = asyncio.get_running_loop()
+        if self._fallback_by is None and text.owed.is_set():
+            self._fallback_by = loop.time() + FALLBACK_FIRST_AUDIO
+        if self._fallback_by is None:
+            waiting.add(owed)
+            return None
+        return max(0.0, self._fallback_by - loop.time())
+
+    def _fallback_silent(self) -> bool:
+        """Return whether the fallback owed audio for too long (then it is given up)."""
+        if self._fallback_by is None or asyncio.get_running_loop().time() < self._fallback_by:
+            return False
+        self._stats.fallback_unusable(self._engine, TimeoutError("no audio in time"))
+        return True
 
     def _service_result(self, service: _Racer) -> bytes | None:
         """Return the service's first chunk; keep why it failed (a mistake of the caller raises)."""

@@ -7,6 +7,8 @@ delay of a second, far beyond the noise of a loaded machine: the order it gives 
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -286,3 +288,33 @@ async def test_a_probes_error_holds_no_trace_of_the_key(
         assert error.__context__ is None
         assert error.__cause__ is None
         assert KEY not in repr(error)
+
+
+async def test_an_endpoint_that_redirects_is_refused_and_the_redirect_never_followed() -> None:
+    """A websocket endpoint does not move: the key's headers go to the endpoint entered alone."""
+    elsewhere: list[bytes] = []
+
+    async def other_host(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        elsewhere.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+
+    async def moved(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\n"
+            "Content-Length: 0\r\n\r\n".encode()
+        )
+        await writer.drain()
+        writer.close()
+
+    other = await asyncio.start_server(other_host, "127.0.0.1", 0)
+    target = f"http://127.0.0.1:{other.sockets[0].getsockname()[1]}/api-ws/v1/realtime"
+    server = await asyncio.start_server(moved, "127.0.0.1", 0)
+    endpoint = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/api-ws/v1/realtime"
+    async with server, other, aiohttp.ClientSession() as session:
+        probe = await probe_endpoint(session, KEY, endpoint, MODEL)
+
+    assert not probe.works
+    assert probe.error is not None
+    assert "307" in str(probe.error)
+    assert elsewhere == []

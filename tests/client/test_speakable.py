@@ -190,3 +190,45 @@ async def test_a_stream_goes_on_piece_by_piece_as_soon_as_decided() -> None:
 )
 def test_what_is_spoken(text: str, expected: str) -> None:
     assert speakable_text(text) == expected
+
+
+# Hostile text no markdown parser expects: lone surrogates, right-to-left text and marks,
+# combining marks, joiners without emoji, and markup nested or left open at the end.
+HOSTILE = [
+    "\ud800", "\udfff", "\u200d", "\u200c", "\u0301", "\u0300" * 5, "e\u0301", "שלום", "مرحبا",
+    "\u202e", "\u200f", "**" * 40, "[" * 40, "<" * 40, "<b" * 40, "```", "~~~", "](", "(", ")",
+    "\n", " ", "https://", "![", "<think>", "|", "1.", "a", "灯", "\\", "_", "😀",
+]  # fmt: skip
+
+
+def test_hostile_text_is_cleaned_the_same_in_any_pieces_and_never_grows() -> None:
+    rnd = random.Random(7)
+    for _ in range(300):
+        text = "".join(rnd.choice(HOSTILE) for _ in range(rnd.randint(1, 30)))
+        whole = speakable_text(text)
+
+        # Only a period per line and a comma per table cell are ever added.
+        assert len(whole) <= len(text) + text.count("\n") + text.count("|") + 1, text
+        assert in_pieces(text) == whole, text
+        assert in_pieces(random_cuts(text, rnd)) == whole, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" * 1_000_000, "**" * 100_000, "[" * 100_000, "<b" * 100_000, "\u200d" * 100_000],
+    ids=["no_newline", "emphasis", "brackets", "tags", "joiners"],
+)
+def test_megabytes_without_a_line_break_hold_no_more_than_the_bound(text: str) -> None:
+    assert in_pieces(random_cuts(text, random.Random(3))) == speakable_text(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Run this:\n```python\nprint(1)\n", "Run this:\n"),
+        ("See [the docs](https://example.com/a", "See the docs"),
+    ],
+    ids=["fence_left_open", "link_left_open"],
+)
+def test_a_stream_that_ends_inside_markup_ends_cleanly(text: str, expected: str) -> None:
+    assert in_pieces(text) == speakable_text(text) == expected

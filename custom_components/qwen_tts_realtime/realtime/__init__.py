@@ -71,7 +71,7 @@ from .session_config import (
 )
 from .speakable import speakable_chunks, speakable_text
 from .text import billed_characters, clean_text
-from .timing import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT, SPARE_IDLE_TIMEOUT
+from .timing import MAX_BILLED_PER_CHARACTER, MAX_USAGE_COUNT, SPARE_IDLE_TIMEOUT, Timeouts
 from .voices import (
     MAX_AUDIO_REQUEST_BYTES,
     MAX_DESCRIPTION_CHARS,
@@ -133,6 +133,7 @@ __all__ = [
     "ServiceError",
     "SessionConfig",
     "TimeoutStage",
+    "Timeouts",
     "VoiceApiResponseError",
     "VoiceApiUnavailableError",
     "VoiceInfo",

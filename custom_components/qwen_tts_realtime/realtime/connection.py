@@ -113,6 +113,9 @@ class _ReadAhead:
 class _RefusalReader:
     """Keeps the code a refused handshake's body names: its HTTP status alone does not say it.
 
+    A redirect is a refusal too, never followed: a websocket endpoint does not move, and the
+    headers that carry the key go nowhere but to the endpoint configured.
+
     An aiohttp client middleware of the handshake; aiohttp itself discards that body.
     """
 
@@ -123,6 +126,11 @@ class _RefusalReader:
         self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
         response = await handler(request)
+        if 300 <= response.status < 400:  # never followed: the key goes to the endpoint alone
+            response.release()
+            raise aiohttp.WSServerHandshakeError(
+                response.request_info, response.history, status=response.status, message="redirect"
+            )
         if response.status >= 400:
             body = b""
             while len(body) < MAX_REFUSAL_BYTES and (
