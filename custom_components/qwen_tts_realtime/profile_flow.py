@@ -59,6 +59,7 @@ from .const import (
 )
 from .errors import (
     form_placeholders,
+    gone_voice_errors,
     may_have_created,
     recording_errors,
     silent_voice_errors,
@@ -491,7 +492,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             if voice := by_id.get(user_input.get(CONF_VOICE, "")):
                 self._use_voice(voice, self._new_name)  # a name given for a new voice stays
                 return await self.async_step_voice()
-            errors = {CONF_VOICE: "voice_not_found"}  # deleted since it was listed
+            errors = gone_voice_errors()  # deleted since it was listed
         if not voices and not errors:
             return self.async_abort(reason="no_account_voices")
         return self.async_show_form(
