@@ -92,6 +92,8 @@ class VoiceStore:
     `replies` answers given as they are, in order, to the next requests (before `failures`).
     `fallback_reason` makes every clone answer in the degraded mode with that reason.
     `page_size`, when set, is how many voices a list page holds, whatever was asked.
+    `listed_twice` holds ids a list answer shows twice (as a page shifted by a concurrent change
+    does), and `delete_failures` answers a delete of an id with its failure (nothing deleted).
     """
 
     voices: dict[str, StoredVoice] = field(default_factory=dict)
@@ -106,6 +108,8 @@ class VoiceStore:
     failures_after_create: list[tuple[int, str, str]] = field(default_factory=list)
     create_delay: float = 0.0
     page_size: int | None = None
+    listed_twice: set[str] = field(default_factory=set)
+    delete_failures: dict[str, tuple[int, str, str]] = field(default_factory=dict)
 
     def add(
         self,

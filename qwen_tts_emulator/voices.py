@@ -167,6 +167,8 @@ async def _act(
             return _find(store, kind, payload).listing(), None
         case "delete":
             voice = _find(store, kind, payload)
+            if failure := store.delete_failures.get(voice.voice):
+                raise VoiceApiError(*failure)
             del store.voices[voice.voice]
             store.deleted.append(voice.voice)
             return {"voice": voice.voice}, 0
@@ -266,7 +268,11 @@ def _list(store: VoiceStore, kind: str, payload: dict[str, Any]) -> dict[str, An
         "page_index": page,
         "page_size": size,
         "total_count": len(voices),
-        "voice_list": [v.listing() for v in voices[page * size : (page + 1) * size]],
+        "voice_list": [
+            v.listing()
+            for v in voices[page * size : (page + 1) * size]
+            for _ in range(2 if v.voice in store.listed_twice else 1)
+        ],
     }
 
 

@@ -48,6 +48,8 @@ _TIMEOUT_KEYS: Final = {
     client.TimeoutStage.SYNTHESIZE: "synthesize_timeout",
 }
 _SETUP_CANNOT_CONNECT: Final = "setup_cannot_connect"
+# A voice the account no longer has: deleted since it was listed, or never made.
+_VOICE_NOT_FOUND: Final = "voice_not_found"
 # A create that got no clear answer, and whose voice could not be found (see `ErrorKeys`).
 _CREATE_UNCERTAIN: Final = "create_uncertain"
 
@@ -111,7 +113,7 @@ def error_keys(err: client.RealtimeError, *, model: str = "", voice: str = "") -
         case client.VoiceStorageFullError():
             return ErrorKeys(*_service_error(err), voices="voice_storage_full")
         case client.VoiceNotFoundError():
-            return ErrorKeys(*_service_error(err), voices="voice_not_found")
+            return ErrorKeys(*_service_error(err), voices=_VOICE_NOT_FOUND)
         case client.VoiceServiceError(status=status) if status >= 500:
             return ErrorKeys(*_service_error(err), unconfirmed="voice_service_error")
         case client.VoiceServiceError():
@@ -265,6 +267,11 @@ def no_region_errors() -> dict[str, str]:
 def voice_check_errors(err: client.RealtimeError) -> dict[str, str]:
     """Return the voice step's errors for a voice check that failed with `err`."""
     return _on_field(error_keys(err).voice_check)
+
+
+def gone_voice_errors() -> dict[str, str]:
+    """Return the errors of a voice picked from a list of the account's that it no longer has."""
+    return {CONF_VOICE: _VOICE_NOT_FOUND}
 
 
 def silent_voice_errors() -> dict[str, str]:

@@ -9,7 +9,9 @@ profile with the same forms and the same check (`checked_profile`, `voice_form`)
 
 Creating a voice is billed by the vendor: each creating step says so before it is submitted, a
 name the account already has is confirmed first, the step after a create says that the voice now
-exists (closing the dialog leaves it in the account), and nothing here repeats a create. A create
+exists (closing the dialog leaves it in the account), and nothing here repeats a create: a
+creating submit runs alone, and one sent again before the first was answered (a double click)
+gets that answer (`_alone`). A create
 whose outcome is unknown is looked for in the account's voices (listing is not billed) instead of
 being made again (`VoiceProfileFlow._create`).
 
@@ -19,6 +21,7 @@ and _ only, which is made from it (`vendor_name`), so nobody needs to know the v
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
@@ -56,6 +59,7 @@ from .const import (
 )
 from .errors import (
     form_placeholders,
+    gone_voice_errors,
     may_have_created,
     recording_errors,
     silent_voice_errors,
@@ -145,6 +149,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self._create_anyway: Callable[[], Awaitable[SubentryFlowResult]] | None = None
         self._name_taken: tuple[_NameTaken, str] | None = None
         self._to_delete: list[CustomVoice] = []  # unused voices chosen for deletion
+        self._billing = asyncio.Lock()  # held while a creating submit runs (`_alone`)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose where the new profile's voice comes from, or delete unused voices."""
@@ -190,14 +195,15 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         placeholders = self._placeholders()
         if self._voice is not None:
             placeholders["voice"] = self._voice.name
+        voices, unlisted = await self._voice_options(model)
         return voice_form(
             self,
             model,
             user_input,
             self._defaults,
-            errors,
+            unlisted | errors,
             step_id=step_id,
-            voices=await self._voice_options(model),
+            voices=voices,
             placeholders=placeholders,
         )
 
@@ -219,16 +225,19 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Describe a voice and a sentence to hear it say; creating it is billed."""
-        errors: dict[str, str] = {}
         if user_input is not None:
-            self._design_input = user_input
-            errors = _name_errors(user_input)
-            if len(user_input[CONF_DESCRIPTION]) > MAX_DESCRIPTION_CHARS:
-                errors[CONF_DESCRIPTION] = "description_too_long"
-            if len(user_input[CONF_PREVIEW_TEXT]) > MAX_PREVIEW_TEXT_CHARS:
-                errors[CONF_PREVIEW_TEXT] = "preview_text_too_long"
-            if not errors:
-                return await self._design(user_input, confirmed=False)
+            return await self._alone(partial(self._submit_design, user_input))
+        return self._design_form({})
+
+    async def _submit_design(self, user_input: dict[str, Any]) -> SubentryFlowResult:
+        self._design_input = user_input
+        errors = _name_errors(user_input)
+        if len(user_input[CONF_DESCRIPTION]) > MAX_DESCRIPTION_CHARS:
+            errors[CONF_DESCRIPTION] = "description_too_long"
+        if len(user_input[CONF_PREVIEW_TEXT]) > MAX_PREVIEW_TEXT_CHARS:
+            errors[CONF_PREVIEW_TEXT] = "preview_text_too_long"
+        if not errors:
+            return await self._design(user_input, confirmed=False)
         return self._design_form(errors)
 
     async def _design(
@@ -330,19 +339,22 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Upload a recording of the voice to clone; creating it is billed."""
-        errors: dict[str, str] = {}
         if user_input is not None:
-            self._clone_input = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
-            errors = _name_errors(user_input)
-            try:
-                recording = await self.hass.async_add_executor_job(
-                    _read_upload, self.hass, user_input[CONF_AUDIO]
-                )
-            except RecordingProblem as problem:
-                errors |= recording_errors(problem.problem)
-            else:
-                if not errors:
-                    return await self._clone(user_input, recording, confirmed=False)
+            return await self._alone(partial(self._submit_clone, user_input))
+        return self._clone_form({})
+
+    async def _submit_clone(self, user_input: dict[str, Any]) -> SubentryFlowResult:
+        self._clone_input = {k: v for k, v in user_input.items() if k != CONF_AUDIO}
+        errors = _name_errors(user_input)
+        try:
+            recording = await self.hass.async_add_executor_job(
+                _read_upload, self.hass, user_input[CONF_AUDIO]
+            )
+        except RecordingProblem as problem:
+            errors |= recording_errors(problem.problem)
+        else:
+            if not errors:
+                return await self._clone(user_input, recording, confirmed=False)
         return self._clone_form(errors)
 
     async def _clone(
@@ -441,9 +453,27 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Create the voice although the account has one of that name (billed)."""
+        return await self._alone(self._create_confirmed)
+
+    async def _create_confirmed(self) -> SubentryFlowResult:
         assert self._create_anyway is not None
         create, self._create_anyway = self._create_anyway, None
         return await create()
+
+    async def _alone(
+        self, submit: Callable[[], Awaitable[SubentryFlowResult]]
+    ) -> SubentryFlowResult:
+        """Run a creating `submit` when no other runs; one already answered gets that answer.
+
+        Home Assistant runs a step for each submit it receives, even while the step it answers is
+        still running: a double click would create (and bill) twice. The step a submit answered
+        is shown once it is answered, so a submit that waited for another finds it shown.
+        """
+        shown = self.cur_step
+        async with self._billing:
+            if self.cur_step is not shown and self.cur_step is not None:
+                return self.cur_step
+            return await submit()
 
     # --- the account's voices -----------------------------------------------------------------
 
@@ -458,9 +488,11 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         except RealtimeError as err:
             errors = voice_errors(err)
         by_id = {voice.voice_id: voice for voice in voices}
-        if user_input is not None and (voice := by_id.get(user_input.get(CONF_VOICE, ""))):
-            self._use_voice(voice, self._new_name)  # a name given for a new voice stays
-            return await self.async_step_voice()
+        if user_input is not None and not errors:
+            if voice := by_id.get(user_input.get(CONF_VOICE, "")):
+                self._use_voice(voice, self._new_name)  # a name given for a new voice stays
+                return await self.async_step_voice()
+            errors = gone_voice_errors()  # deleted since it was listed
         if not voices and not errors:
             return self.async_abort(reason="no_account_voices")
         return self.async_show_form(
@@ -602,26 +634,29 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             for voice in voices
         ]
 
-    async def _voice_options(self, model: str) -> list[SelectOptionDict]:
+    async def _voice_options(self, model: str) -> tuple[list[SelectOptionDict], dict[str, str]]:
         """Return the account's voices a cloning or design model speaks; none for other models.
 
-        The list is fetched once a flow; when it cannot be, an id can still be typed in. The
+        The list is fetched once a flow. When it cannot be, the errors say why (the list is then
+        empty for a reason) and the next showing tries again; an id can still be typed in. The
         voice this flow created or picked is listed first, even before the list shows it.
         """
         kind = kind_of_model(model)
         if not model_info(model).custom_voices_only or kind is None:
-            return []
+            return [], {}
+        errors: dict[str, str] = {}
         if model not in self._listed:
             try:
                 listed = await self._library().voices(kind)
-            except RealtimeError:
-                listed = []
-            self._listed[model] = [voice for voice in listed if voice.target_model == model]
-        voices = self._listed[model]
+            except RealtimeError as err:
+                listed, errors = [], voice_errors(err)
+            else:
+                self._listed[model] = [voice for voice in listed if voice.target_model == model]
+        voices = self._listed.get(model, [])
         if self._voice is not None and self._voice.target_model == model:
             others = [voice for voice in voices if voice.voice_id != self._voice.voice_id]
             voices = [self._voice, *others]
-        return self._options(voices)
+        return self._options(voices), errors
 
     def _use_voice(self, voice: CustomVoice, name: str = "", *, created: bool = False) -> None:
         """Continue with the voice step, on the model the voice was made for.
