@@ -14,6 +14,7 @@ import argparse
 from collections.abc import Iterator
 import json
 from pathlib import Path
+import re
 import time
 from typing import Any
 import urllib.parse
@@ -23,19 +24,27 @@ from playwright.sync_api import Page, sync_playwright
 
 from .ui import (
     BASE,
+    DEMO_KEY,
+    DEMO_PROFILE,
+    DEMO_TARGET,
     DOMAIN,
     REPO,
     SETTLE,
     VIEWPORT,
     Scene,
     Shot,
+    WalkError,
     add_profile,
     choose,
+    close_flow,
     dialog,
+    field,
+    photograph,
     show_integration,
+    strings,
     submit,
 )
-from .voices import VOICE_SCENES
+from .voices import UNUSED_VOICES_SCENE, VOICE_SCENES
 
 CLIENT_ID = f"{BASE}/"
 IMAGES = REPO / "docs" / "images"
@@ -56,10 +65,39 @@ def integration_page(page: Page, language: str) -> Iterator[Shot]:
     yield "integration-page", show_integration(page)
 
 
-def config_flow_user(page: Page, language: str) -> Iterator[Shot]:
+def _add_entry(page: Page) -> None:
+    """Start adding the integration, as from the integrations dashboard."""
     page.goto(f"{BASE}/config/integrations/dashboard/add?domain={DOMAIN}")
     page.locator("dialog-box ha-button").filter(visible=True).last.click()  # "Set up …?" OK
+
+
+def config_flow_user(page: Page, language: str) -> Iterator[Shot]:
+    _add_entry(page)
     yield "config-flow-user", dialog(page)
+    close_flow(page)
+
+
+def config_flow_profile(page: Page, language: str) -> Iterator[Shot]:
+    """The step after a key that works: where it connected and the handshake time measured.
+
+    The demo's only service is its emulator, a custom endpoint, which is probed alone: the step
+    that chooses among vendor regions needs the real service and is not shown. The emulator is
+    entered as `localhost`: the demo's entry already has its address as 127.0.0.1 with this key,
+    and a second entry of the same key and address is refused. The flow is closed unsaved.
+    """
+    endpoint = (REPO / "config" / DEMO_TARGET).read_text().replace("127.0.0.1", "localhost")
+    _add_entry(page)
+    dialog(page)
+    field(page, "api_key").fill(DEMO_KEY)
+    page.locator('dialog-data-entry-flow ha-radio-option[value="custom"]').click()
+    field(page, "endpoint").fill(endpoint)
+    submit(page)
+    shown = dialog(page)
+    form = page.locator("dialog-data-entry-flow step-flow-form")
+    if not form.get_by_text(re.compile(r"localhost — \d+ ms")).count():
+        raise WalkError("the profile step does not show the measured connection")
+    yield "config-flow-profile", shown
+    close_flow(page)
 
 
 def voice_profile(page: Page, language: str) -> Iterator[Shot]:
@@ -71,11 +109,38 @@ def voice_profile(page: Page, language: str) -> Iterator[Shot]:
     yield "config-flow-voice", dialog(page)
 
 
+def media_panel(page: Page, language: str) -> Iterator[Shot]:
+    """The Media panel's text-to-speech card for the demo profile, where its voice is heard."""
+    page.set_viewport_size({"width": 1280, "height": 460})
+    page.goto(f"{BASE}/media-browser/browser/app%2Cmedia-source%3A%2F%2Ftts")
+    page.get_by_text(DEMO_PROFILE, exact=True).filter(visible=True).first.click()
+    page.locator("ha-browse-media-tts").first.wait_for()
+    time.sleep(SETTLE)
+    yield "media-panel", page.locator("body")
+
+
+def options(page: Page, language: str) -> Iterator[Shot]:
+    """The entry's options (the gear of its row), closed unsaved."""
+    show_integration(page)
+    page.set_viewport_size(VIEWPORT)
+    page.locator("ha-config-entry-row ha-icon-button[slot=end]").first.click()
+    price = strings(language)["options"]["step"]["init"]["data"]["price_per_10k_characters"]
+    shown = dialog(page)
+    if not page.locator("dialog-data-entry-flow step-flow-form").get_by_text(price).count():
+        raise WalkError("the gear did not open the entry's options")
+    yield "options", shown
+    close_flow(page)
+
+
 SCENES = [
     Scene("integration-page", integration_page),
     Scene("config-flow-user", config_flow_user),
+    Scene("config-flow-profile", config_flow_profile),
     Scene("voice-profile", voice_profile),
     *VOICE_SCENES,
+    Scene("media-panel", media_panel),
+    Scene("options", options),
+    UNUSED_VOICES_SCENE,
 ]
 
 
@@ -135,7 +200,7 @@ def take(scenes: list[Scene]) -> list[Path]:
                     _log_in(page, language, tokens)
                     for name, subject in scene.walk(page, language):
                         target = folder / f"{name}.png"
-                        subject.screenshot(path=str(target))
+                        photograph(page, subject, target)
                         written.append(target)
                         print(f"wrote {target.relative_to(REPO)}", flush=True)
                     context.close()

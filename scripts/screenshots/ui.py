@@ -20,6 +20,11 @@ BASE = "http://127.0.0.1:8123"
 DOMAIN = "qwen_tts_realtime"
 VIEWPORT = {"width": 1280, "height": 1300}  # tall enough for the longest form unscrolled
 SETTLE = 1.5  # seconds for the frontend's animations to finish before a picture
+# What scripts/develop sets up: the key its emulator accepts, the file in config/ it writes the
+# emulator's address to, and its voice profile and that profile's voice.
+DEMO_KEY = "sk-emulator-demo"
+DEMO_TARGET = ".qwen-tts-demo-target"
+DEMO_PROFILE, DEMO_VOICE = "Qwen TTS", "Cherry"
 
 # A picture: its file name (without .png) and what to photograph.
 Shot = tuple[str, Locator]
@@ -103,7 +108,7 @@ def call_ws(page: Page, message: dict[str, Any]) -> Any:
 
 
 def show_integration(page: Page) -> Locator:
-    page.set_viewport_size({"width": 1280, "height": 560})
+    page.set_viewport_size({"width": 1280, "height": 700})  # down to the profile row
     page.goto(f"{BASE}/config/integrations/integration/{DOMAIN}")
     page.locator("ha-config-entry-row, ha-integration-card").first.wait_for()
     page.locator("ha-toast").wait_for(state="hidden")  # "Home Assistant has started!"
@@ -122,8 +127,15 @@ def add_profile(page: Page, language: str) -> None:
 
 def choose(page: Page, language: str, step_id: str, option: str) -> None:
     """Pick an option of a menu step of the voice-profile flow, by its translated label."""
-    label = flow_strings(language)["step"][step_id]["menu_options"][option]
-    page.locator("dialog-data-entry-flow step-flow-menu").get_by_text(label, exact=True).click()
+    page.locator("dialog-data-entry-flow step-flow-menu").get_by_text(
+        menu_label(language, step_id, option), exact=True
+    ).click()
+
+
+def menu_label(language: str, step_id: str, option: str) -> str:
+    """The translated label of an option of a menu step of the voice-profile flow."""
+    label: str = flow_strings(language)["step"][step_id]["menu_options"][option]
+    return label
 
 
 def remove_profiles(page: Page, *titles: str) -> None:
@@ -142,13 +154,52 @@ def remove_profiles(page: Page, *titles: str) -> None:
                 )
 
 
-def entity_appears(page: Page, entity_id: str) -> None:
-    """Wait until Home Assistant has the entity, or fail the walk."""
+def entity_named(page: Page, name: str) -> str:
+    """Wait until Home Assistant has a text-to-speech entity named `name`; return its id.
+
+    (By name: a profile name in Chinese becomes an entity id Home Assistant spells itself.)
+    """
     try:
-        page.wait_for_function(
-            "(id) => document.querySelector('home-assistant').hass.states[id] !== undefined",
-            arg=entity_id,
+        found = page.wait_for_function(
+            "(name) => Object.values(document.querySelector('home-assistant').hass.states)"
+            ".find((s) => s.entity_id.startsWith('tts.')"
+            " && s.attributes.friendly_name === name)?.entity_id",
+            arg=name,
             timeout=15000,
         )
     except Exception as err:
-        raise WalkError(f"{entity_id} did not appear") from err
+        raise WalkError(f"no text-to-speech entity named {name} appeared") from err
+    entity_id: str = found.json_value()
+    return entity_id
+
+
+def close_flow(page: Page) -> None:
+    """Close the open flow dialog with its ✕, which ends its flow.
+
+    (Escape closes the dialog but leaves the flow running, holding what it was given.)
+    """
+    page.locator("dialog-data-entry-flow ha-icon-button[data-dialog=close]").first.click()
+    page.locator("dialog-data-entry-flow ha-dialog").first.wait_for(state="hidden")
+    time.sleep(SETTLE)
+
+
+def photograph(page: Page, subject: Locator, target: Path) -> None:
+    """Write a picture of `subject` to `target`, as a user would see it with the mouse away.
+
+    Behind a flow dialog's rounded corners the page is hidden for the picture: its corners then
+    show the dimmed background, not bits of the page.
+    """
+    size = page.viewport_size or VIEWPORT
+    page.mouse.move(size["width"] // 2, 1)  # the top edge: no hover effect in any picture
+    main = (
+        "document.querySelector('home-assistant').shadowRoot.querySelector('home-assistant-main')"
+    )
+    whole_page = subject.evaluate("(node) => node === document.body")
+    in_dialog = not whole_page and page.locator("dialog-data-entry-flow ha-dialog").count() > 0
+    if in_dialog:
+        page.evaluate(f"{main}.style.visibility = 'hidden'")
+    try:
+        subject.screenshot(path=str(target))
+    finally:
+        if in_dialog:
+            page.evaluate(f"{main}.style.visibility = ''")

@@ -1,9 +1,14 @@
-"""Screenshot walks of custom voices: design one and listen to it, clone one from a recording.
+"""Screenshot walks of custom voices: design one and listen to it, clone one from a recording,
+meet a name the account already has, and delete the voices no profile uses.
 
 Each walk also proves what its pictures show: the preview link really delivers audio in a new
 tab (and leaves the flow open), and each profile it makes really becomes an entity. The profiles
 are removed afterwards (and before, after an interrupted run): the demo's emulator forgets its
-voices when it stops, so they would not speak in the next demo.
+voices when it stops, so they would not speak in the next demo. The voices stay in the demo's
+account until the last walk deletes them through the flow, as a user would.
+
+Each language names its voices in its own words (any profile name works, Chinese too), so that
+the second language's walks do not meet the first's voices.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from playwright.sync_api import Page, Response
 
 from .ui import (
     BASE,
+    DEMO_PROFILE,
+    DEMO_VOICE,
     DOMAIN,
     REPO,
     SETTLE,
@@ -26,10 +33,13 @@ from .ui import (
     WalkError,
     add_profile,
     choose,
+    close_flow,
     dialog,
-    entity_appears,
+    entity_named,
     field,
+    flow_strings,
     form_error,
+    menu_label,
     on_model,
     remove_profiles,
     submit,
@@ -48,7 +58,15 @@ DESIGN = {
         "很久以前，在海边一个安静的小村庄里，住着一位年老的灯塔看守人。",
     ),
 }
-DEMO_PROFILE, DEMO_VOICE = "Qwen TTS", "Cherry"  # the profile scripts/develop sets up
+# The names of the profiles (and so of the voices) the design and clone walks make.
+NAMES = {
+    "en": {"design": "narrator", "clone": "grandma"},
+    "zh-Hans": {"design": "老船长", "clone": "奶奶"},
+}
+# The language the assistant is switched to, as the frontend names it in that language (empty:
+# the demo's, English), and how its voice list then labels the demo profile's voice.
+ASSISTANT_LANGUAGE = {"en": "", "zh-Hans": "中文"}
+DEMO_VOICE_LABEL = {"en": f"{DEMO_VOICE} (", "zh-Hans": f"{DEMO_VOICE}（"}
 RECORDING_SECONDS = 12  # within the 10 to 20 seconds the service likes best
 
 
@@ -105,11 +123,22 @@ def _make_voice(page: Page, language: str, source: str, name: str) -> None:
     field(page, "name").fill(name)
 
 
-def design(page: Page, language: str) -> Iterator[Shot]:
-    _make_voice(page, language, "design", "narrator")
+def _describe(page: Page, language: str) -> None:
+    """Fill in the design step's description and preview sentence."""
     description, sentence = DESIGN[language]
     field(page, "description").fill(description)
     field(page, "preview_text").fill(sentence)
+
+
+def design(page: Page, language: str) -> Iterator[Shot]:
+    """Design a voice, listen to it and keep it; then ask for that name again.
+
+    The second design meets the name the account now has, and its menu leads to the account's
+    voices, where the new one is listed with the profile that speaks with it.
+    """
+    name = NAMES[language]["design"]
+    _make_voice(page, language, "design", name)
+    _describe(page, language)
     yield "voice-design", dialog(page)
     submit(page)
     yield "voice-design-preview", dialog(page, "step-flow-menu")
@@ -117,8 +146,24 @@ def design(page: Page, language: str) -> Iterator[Shot]:
     choose(page, language, "design_preview", "design_keep")
     yield "voice-design-voice", on_model(page, "qwen3-tts-vd-realtime")
     submit(page)
-    entity_appears(page, "tts.narrator")
-    remove_profiles(page, "narrator")
+    entity_named(page, name)
+    add_profile(page, language)
+    choose(page, language, "user", "design")
+    dialog(page)
+    field(page, "name").fill(name)
+    _describe(page, language)
+    submit(page)
+    taken = dialog(page, "step-flow-menu")
+    if not page.get_by_text(menu_label(language, "name_taken", "create_anyway")).count():
+        raise WalkError("a second design of the same name was not asked about")
+    yield "voice-name-taken", taken
+    choose(page, language, "name_taken", "account_voice")
+    listed = dialog(page)
+    if not page.locator("dialog-data-entry-flow step-flow-form").get_by_text(f"→ {name}").count():
+        raise WalkError(f"the account's voices do not say that {name} speaks with one")
+    yield "voice-account", listed
+    close_flow(page)
+    remove_profiles(page, name)
 
 
 def _upload(page: Page, path: Path) -> None:
@@ -130,7 +175,8 @@ def _upload(page: Page, path: Path) -> None:
 
 
 def clone(page: Page, language: str) -> Iterator[Shot]:
-    _make_voice(page, language, "clone", "grandma")
+    name = NAMES[language]["clone"]
+    _make_voice(page, language, "clone", name)
     yield "voice-clone", dialog(page)
     with tempfile.TemporaryDirectory() as folder:
         low, good = Path(folder, "16k"), Path(folder, "24k")
@@ -145,8 +191,8 @@ def clone(page: Page, language: str) -> Iterator[Shot]:
         submit(page)
     on_model(page, "qwen3-tts-vc-realtime")
     submit(page)
-    entity_appears(page, "tts.grandma")
-    remove_profiles(page, "grandma")
+    entity_named(page, name)
+    remove_profiles(page, name)
 
 
 def voice_check(page: Page, language: str) -> Iterator[Shot]:
@@ -165,7 +211,9 @@ def voice_check(page: Page, language: str) -> Iterator[Shot]:
 def voice_assistant(page: Page, language: str) -> Iterator[Shot]:
     """The assistant's voice picker, with the demo profile as its text-to-speech engine.
 
-    Nothing is saved: the dialog is left open when the walk ends.
+    In Chinese the assistant is switched to Chinese first, as a Chinese household's is: its
+    voices are then labelled in Chinese. Nothing is saved: the dialog is left open when the walk
+    ends.
     """
     page.goto(f"{BASE}/config/voice-assistants/assistants")
     assistants = page.locator("assist-pref").first
@@ -173,16 +221,48 @@ def voice_assistant(page: Page, language: str) -> Iterator[Shot]:
     time.sleep(SETTLE)
     assistants.get_by_text("Home Assistant", exact=True).first.click()  # the demo's pipeline
     details = page.locator("dialog-voice-assistant-pipeline-detail").first
+    if spoken := ASSISTANT_LANGUAGE[language]:
+        picker = details.locator("ha-language-picker").first  # the assistant's own language
+        picker.click()
+        time.sleep(SETTLE)
+        page.keyboard.type(spoken)
+        time.sleep(SETTLE)
+        picker.locator("ha-combo-box-item").filter(has_text=spoken).last.click()
     details.locator("ha-tts-picker ha-picker-field").click()
     details.locator("ha-tts-picker ha-dropdown-item").filter(has_text=DEMO_PROFILE).first.click()
     voices = details.locator("ha-tts-voice-picker")
     voices.locator("ha-picker-field").first.click()
     first = voices.locator("ha-dropdown-item").first
     first.wait_for()
-    if not first.inner_text().startswith(DEMO_VOICE):
-        raise WalkError(f"the profile's voice is not listed first: {first.inner_text()}")
+    if not first.inner_text().startswith(DEMO_VOICE_LABEL[language]):
+        raise WalkError(f"the profile's voice is not listed first, so: {first.inner_text()}")
     time.sleep(SETTLE)
     yield "voice-assistant", page.locator("body")
+
+
+def unused_voices(page: Page, language: str) -> Iterator[Shot]:
+    """List the account's voices no profile uses, and delete them all (not billed).
+
+    The design and clone walks leave theirs: run this walk after them.
+    """
+    add_profile(page, language)
+    choose(page, language, "user", "unused_voices")
+    page.locator("dialog-data-entry-flow :is(step-flow-form, step-flow-abort)").first.wait_for()
+    if page.locator("dialog-data-entry-flow step-flow-abort").count():
+        raise WalkError("the account has no unused voices: walk design or clone first")
+    listed = dialog(page)
+    boxes = page.locator("dialog-data-entry-flow ha-selector-select ha-checkbox")
+    if not boxes.count():
+        raise WalkError("no voice is offered for deletion")
+    yield "voice-unused", listed
+    for index in range(boxes.count()):
+        boxes.nth(index).click()
+    submit(page)
+    dialog(page)  # the confirmation, on its "Delete" button
+    submit(page)
+    done = flow_strings(language)["abort"]["voices_deleted"].split("{", maxsplit=1)[0]
+    page.locator("dialog-data-entry-flow step-flow-abort").get_by_text(done).first.wait_for()
+    close_flow(page)
 
 
 VOICE_SCENES = [
@@ -191,3 +271,5 @@ VOICE_SCENES = [
     Scene("voice-check", voice_check),
     Scene("voice-assistant", voice_assistant),
 ]
+# Last: it deletes the voices the walks before it made.
+UNUSED_VOICES_SCENE = Scene("unused-voices", unused_voices)
