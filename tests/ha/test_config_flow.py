@@ -180,6 +180,20 @@ async def test_same_key_and_endpoint_cannot_be_added_twice(
     assert result["reason"] == "already_configured"
 
 
+async def test_the_same_key_in_a_second_dialog_says_the_first_is_still_open(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    await voice_step(hass, emulator, "qwen3-tts-flash-realtime")  # the first dialog, left open
+
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+
+
 async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulator) -> None:
     voice = emulator.voices.add("my_voice", "vc")  # cloned earlier, in the vendor's console
     result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
