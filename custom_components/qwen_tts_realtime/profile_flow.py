@@ -287,8 +287,10 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="design_preview",
             menu_options=["design_keep", "design_discard"],
             description_placeholders={
-                "voice": self._designed.name,
-                "preview_link": preview_link(self._preview_path, f"▶ {self._designed.name}"),
+                "voice": self._shown(self._designed.name),
+                "preview_link": preview_link(
+                    self._preview_path, f"▶ {self._shown(self._designed.name)}"
+                ),
             },
         )
 
@@ -309,7 +311,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         return self.async_show_menu(
             step_id="design_discard",
             menu_options=["design_delete", "design_preview"],
-            description_placeholders={"voice": self._designed.name},
+            description_placeholders={"voice": self._shown(self._designed.name)},
         )
 
     async def async_step_design_delete(
@@ -413,7 +415,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="clone_degraded",
             data_schema=NO_FIELDS,
             description_placeholders={
-                "voice": self._voice.name,
+                "voice": self._shown(self._voice.name),
                 "reason": self._fallback_reason or "-",
             },
         )
@@ -444,7 +446,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="name_taken",
             menu_options=["create_anyway", "account_voice", back],
             description_placeholders={
-                "voice": taken.name,
+                "voice": self._shown(taken.name),
                 "voices": ", ".join(_created(voice) for voice in taken.voices),
             },
         )
@@ -609,6 +611,12 @@ class VoiceProfileFlow(ConfigSubentryFlow):
 
     def _library(self) -> VoiceLibrary:
         return voice_library(self.hass, self._get_entry())
+
+    def _shown(self, vendor: str) -> str:
+        """Name a voice being created as the user did; the vendor's name too where it differs."""
+        if not self._new_name or vendor_name(self._new_name) != vendor or self._new_name == vendor:
+            return vendor
+        return f"{self._new_name} ({vendor})"
 
     def _placeholders(self, **more: str) -> dict[str, str]:
         """Return a form's placeholders: `more`, and what its connection errors name."""

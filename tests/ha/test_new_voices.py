@@ -262,6 +262,24 @@ async def test_a_chinese_voice_makes_a_chinese_profile(
     assert result["data_schema"]({"sample_rate": "24000"})["language"] == "zh"
 
 
+async def test_a_voice_is_named_as_the_user_named_it_with_the_vendors_name_beside(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    design = {key: value for key, value in DESIGN.items() if key != "language"}
+
+    result = await step(
+        await start(hass, entry, "design"),
+        hass,
+        **{**design, "name": "老船长", "preview_text": "很久以前，在海边一个安静的小村庄里。"},
+    )
+
+    assert result["step_id"] == "design_preview"
+    shown = (result["description_placeholders"] or {})["voice"]
+    (made,) = emulator.voices.voices.values()
+    assert shown.startswith("老船长 (voice_")
+    assert made.voice.startswith(f"qwen-tts-vd-{shown.removeprefix('老船长 (').rstrip(')')}")
+
+
 # --- the voice step after a create ----------------------------------------------------------
 
 
