@@ -306,8 +306,8 @@ async def probe_endpoint(
 
     The handshake is timed; then `session.update` (no settings) and `session.finish` go out with
     no text. `session.updated`, or an error answering the settings, proves that the region runs
-    the model; a silent close, that it does not. The whole probe ends within `PROBE_TIMEOUT`
-    seconds and leaves no socket open.
+    the model; a silent close, that it does not. The probe's answer comes within `PROBE_TIMEOUT`
+    seconds; closing its socket, which leaves none open, takes at most `CLOSE_TIMEOUT` more.
     """
     endpoint = normalize_endpoint(endpoint)
     loop = asyncio.get_running_loop()
