@@ -56,7 +56,7 @@ from .flow_schemas import (
     reconfigure_schema,
     region_choice_schema,
 )
-from .profile_flow import VoiceProfileFlow, checked_profile, voice_form
+from .profile_flow import VoiceProfileFlow, checked_profile, profile_title, voice_form
 from .realtime import (
     DEFAULT_MODEL,
     InvalidEndpointError,
@@ -264,7 +264,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
                 {
                     "subentry_type": SUBENTRY_TTS,
                     "data": profile,
-                    "title": self._profile[CONF_NAME],
+                    "title": profile_title(self._profile[CONF_NAME]),
                     "unique_id": None,
                 }
             ],

@@ -30,6 +30,7 @@ import hashlib
 from pathlib import Path
 import re
 from typing import Any, Final
+import unicodedata
 
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
@@ -243,7 +244,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
     async def _design(
         self, user_input: Mapping[str, Any], *, confirmed: bool
     ) -> SubentryFlowResult:
-        self._new_name = user_input[CONF_NAME].strip()
+        self._new_name = profile_title(user_input[CONF_NAME])
         name = vendor_name(self._new_name)
         text = user_input[CONF_PREVIEW_TEXT]
         language = user_input.get(CONF_LANGUAGE) or text_language(text, self.hass.config.language)
@@ -362,7 +363,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
     async def _clone(
         self, user_input: Mapping[str, Any], recording: Recording, *, confirmed: bool
     ) -> SubentryFlowResult:
-        self._new_name = user_input[CONF_NAME].strip()
+        self._new_name = profile_title(user_input[CONF_NAME])
         name, language = vendor_name(self._new_name), user_input[CONF_LANGUAGE]
         transcript = user_input.get(CONF_TRANSCRIPT) or None
         asked = (hashlib.sha256(recording.audio).hexdigest(), language, transcript)
@@ -689,7 +690,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
 
     def _save_profile(self, data: dict[str, Any]) -> SubentryFlowResult:
         """Add the profile, or change the one being reconfigured."""
-        title = self._profile[CONF_NAME]
+        title = profile_title(self._profile[CONF_NAME])
         if self.source == SOURCE_RECONFIGURE:
             # Updated, then aborted by this flow: the reason is then this integration's translated
             # string on every release (2026.3's async_update_and_abort takes no reason).
@@ -817,7 +818,16 @@ def _names(voices: Sequence[CustomVoice]) -> str:
 
 def _name_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     """Return the form error of a new profile's name: any text but an empty one."""
-    return {} if user_input[CONF_NAME].strip() else {CONF_NAME: "name_required"}
+    return {} if profile_title(user_input[CONF_NAME]) else {CONF_NAME: "name_required"}
+
+
+def profile_title(name: str) -> str:
+    """Return a typed profile name as its title: one line, no control characters.
+
+    The title names the device and the entity; a line break or a NUL there helps nobody.
+    """
+    printable = "".join(" " if unicodedata.category(char) == "Cc" else char for char in name)
+    return " ".join(printable.split())
 
 
 def vendor_name(profile_name: str) -> str:

@@ -264,6 +264,24 @@ async def test_add_voice_profile_subentry_adds_an_entity(
     assert hass.states.get("tts.mandarin") is not None
 
 
+async def test_a_profile_name_is_kept_on_one_line_without_control_characters(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TTS), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "system_voice"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": " Kitchen\nspeaker\x00 2 ", "model": "qwen3-tts-flash-realtime"}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], VOICE_STEP)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen speaker 2"
+
+
 async def test_reconfigure_voice_profile(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
