@@ -7,7 +7,8 @@ benchmarks drive Home Assistant with these too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import AsyncGenerator, Mapping
 from functools import partial
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +24,8 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntity,
 )
 from homeassistant.components.assist_satellite.const import DATA_COMPONENT
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
@@ -188,6 +191,32 @@ async def stream_audio(
     stream = tts.async_create_stream(hass, ENTITY_ID, options=options or {})
     stream.async_set_message(message)
     return b"".join([chunk async for chunk in stream.async_stream_result()])
+
+
+async def interrupt_after_first_audio(hass: HomeAssistant) -> tuple[bytes, asyncio.Event]:
+    """Stream an answer whose agent never finishes writing; stop after its first audio.
+
+    Return that first chunk and an event set once the agent's text was closed, as a user who
+    interrupts Assist closes it.
+    """
+    engine = get_engine_instance(hass, ENTITY_ID)
+    assert isinstance(engine, tts.TextToSpeechEntity)
+    text_closed = asyncio.Event()
+
+    async def agent_still_writing() -> AsyncGenerator[str]:
+        try:
+            yield "Here is the first sentence of a long answer. "
+            await asyncio.Event().wait()  # the language model never finishes
+        finally:
+            text_closed.set()
+
+    options = {**dict(engine.default_options or {}), "preferred_format": "wav"}
+    response = await engine.async_stream_tts_audio(
+        TTSAudioRequest("en", options, agent_still_writing())
+    )
+    first = await anext(response.data_gen)
+    await response.data_gen.aclose()
+    return first, text_closed
 
 
 async def utterances_closed(emulator: Emulator) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from homeassistant.components import tts
-from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
 from homeassistant.core import HomeAssistant
@@ -42,6 +41,7 @@ from .helpers import (
     NO_SPARES,
     eventually,
     has_spare,
+    interrupt_after_first_audio,
     make_entry,
     pcm_of,
     setup_entry,
@@ -431,24 +431,9 @@ async def test_a_failure_after_the_service_spoke_ends_the_answer_as_without_a_fa
 async def test_an_interrupted_answer_closes_the_socket_and_stops_reading_text(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, backup: BackupEngine
 ) -> None:
-    engine = get_engine_instance(hass, ENTITY_ID)
-    assert isinstance(engine, tts.TextToSpeechEntity)
-    text_closed = asyncio.Event()
+    first, text_closed = await interrupt_after_first_audio(hass)
 
-    async def agent_still_writing() -> AsyncGenerator[str]:
-        try:
-            yield "Here is the first sentence of a long answer. "
-            await asyncio.Event().wait()  # the language model never finishes
-        finally:
-            text_closed.set()
-
-    options = {**dict(engine.default_options or {}), **WAV}
-    response = await engine.async_stream_tts_audio(
-        TTSAudioRequest("en", options, agent_still_writing())
-    )
-    assert (await anext(response.data_gen))[:4] == b"RIFF"
-    await response.data_gen.aclose()  # the user interrupts Assist
-
+    assert first[:4] == b"RIFF"
     assert text_closed.is_set()
     assert not backup.requests
     await emulator.wait_idle()

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 import logging
 
-from homeassistant.components import tts
-from homeassistant.components.tts.entity import TTSAudioRequest
-from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -19,9 +15,9 @@ from qwen_tts_emulator import Emulator, Fault, Scenario, render_pcm
 
 from .helpers import (
     API_KEY,
-    ENTITY_ID,
     NO_SPARES,
     TWO_SENTENCES,
+    interrupt_after_first_audio,
     make_entry,
     pcm_of,
     setup_entry,
@@ -290,23 +286,7 @@ async def test_api_key_never_appears_in_logs_or_errors(
 async def test_interrupted_stream_closes_the_socket_and_stops_reading_text(
     hass: HomeAssistant, emulator: Emulator, cold_entry: MockConfigEntry
 ) -> None:
-    engine = get_engine_instance(hass, ENTITY_ID)
-    assert isinstance(engine, tts.TextToSpeechEntity)
-    text_closed = asyncio.Event()
-
-    async def agent_still_writing() -> AsyncGenerator[str]:
-        try:
-            yield "Here is the first sentence of a long answer. "
-            await asyncio.Event().wait()  # the language model never finishes
-        finally:
-            text_closed.set()
-
-    response = await engine.async_stream_tts_audio(
-        TTSAudioRequest("en", {**dict(engine.default_options or {}), "preferred_format": "wav"},
-                        agent_still_writing())
-    )  # fmt: skip
-    first = await anext(response.data_gen)
-    await response.data_gen.aclose()  # the user interrupts Assist
+    first, text_closed = await interrupt_after_first_audio(hass)  # the user interrupts Assist
 
     assert first[:4] == b"RIFF"
     assert text_closed.is_set()
