@@ -36,7 +36,7 @@ from homeassistant.helpers.translation import async_get_translations
 from yarl import URL
 
 from .const import (
-    API_KEY_URLS,
+    API_KEY_LINKS,
     CONF_ENDPOINT,
     CONF_MODEL,
     CONF_REGION,
@@ -44,7 +44,7 @@ from .const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
-    PRICING_URL,
+    PRICING_LINKS,
     SUBENTRY_TTS,
 )
 from .errors import form_placeholders, key_check_errors, no_region_errors, probe_errors
@@ -86,11 +86,6 @@ type Problem = tuple[dict[str, str], dict[str, str]]
 def _entry_title(region: str, endpoint: str) -> str:
     """Name the entry after its region, or the host of a custom endpoint."""
     return f"Qwen TTS ({_REGION_TITLES.get(Region(region)) or URL(endpoint).host})"
-
-
-def _api_key_url(hass: HomeAssistant) -> str:
-    """Return the help page on API keys in Home Assistant's language (English otherwise)."""
-    return API_KEY_URLS.get(hass.config.language.split("-", maxsplit=1)[0], API_KEY_URLS["en"])
 
 
 def _unique_id(endpoint: str, api_key: str) -> str:
@@ -214,7 +209,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the API key, the region and a workspace ID."""
         errors: dict[str, str] = {}
-        placeholders = {"api_key_url": _api_key_url(self.hass)}
+        placeholders = dict(API_KEY_LINKS)
         if user_input is not None:
             outcome = await self._connect(user_input[CONF_API_KEY], user_input, DEFAULT_MODEL)
             if not isinstance(outcome, tuple):
@@ -420,10 +415,7 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a new key for the same endpoint; one its region refuses is looked for in all."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        placeholders = {
-            "endpoint": entry.data[CONF_ENDPOINT],
-            "api_key_url": _api_key_url(self.hass),
-        }
+        placeholders = {"endpoint": entry.data[CONF_ENDPOINT], **API_KEY_LINKS}
         if user_input is not None:
             api_key = user_input[CONF_API_KEY]
             region, endpoint = Region(entry.data[CONF_REGION]), entry.data[CONF_ENDPOINT]
@@ -490,5 +482,5 @@ class QwenTTSOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 options_schema(currency), self.config_entry.options
             ),
-            description_placeholders={"pricing_url": PRICING_URL, "currency": currency},
+            description_placeholders={**PRICING_LINKS, "currency": currency},
         )

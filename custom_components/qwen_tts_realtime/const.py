@@ -44,16 +44,25 @@ DEFAULT_KEEP_WARM: Final = KeepWarm.WAKE
 
 SUBENTRY_TTS: Final = "tts"
 DEFAULT_PROFILE_NAME: Final = "Qwen TTS"
-# The vendor's help on API keys, by the base of Home Assistant's language: one page of the vendor's
-# documentation site (the guide links its English version), which serves each language under its
-# own path segment.
-API_KEY_URLS: Final = {
-    language: f"https://www.alibabacloud.com/help/{language}/model-studio/get-api-key"
-    for language in ("en", "zh")
-}
+# The vendor's documentation site serves each page in English and Chinese under its own path
+# segment. A flow's placeholders are one set for every language its viewers read it in, so a form
+# gives each page in both, and each translation links its own: `{<name>}` in English,
+# `{<name>_zh}` in Chinese.
+_DOCS: Final = "https://www.alibabacloud.com/help/{language}/model-studio/{page}"
+
+
+def _docs_links(name: str, page: str) -> dict[str, str]:
+    return {
+        f"{name}{suffix}": _DOCS.format(language=language, page=page)
+        for language, suffix in (("en", ""), ("zh", "_zh"))
+    }
+
+
+# The vendor's help on API keys (the guide links its English version).
+API_KEY_LINKS: Final = _docs_links("api_key_url", "get-api-key")
 # Where an account's balance, model activation and quotas are managed.
 API_CONSOLE_URL: Final = "https://modelstudio.console.alibabacloud.com/"
 # The vendor's price list (synthesis and creating voices); prices change, so none is written here.
-PRICING_URL: Final = "https://www.alibabacloud.com/help/en/model-studio/model-pricing"
+PRICING_LINKS: Final = _docs_links("pricing_url", "model-pricing")
 # The vendor quotes prices per this many billed characters.
 PRICE_UNIT_CHARACTERS: Final = 10_000

@@ -157,11 +157,16 @@ def voice_schema(
     language: str,
     account_voices: Sequence[SelectOptionDict] = (),
     own_engines: Sequence[str] = (),
+    *,
+    account_listed: bool = False,
 ) -> vol.Schema:
     """Ask for a profile's voice, the settings its model takes, and a fallback voice.
 
-    The voice is one of the model's catalogue, one of `account_voices`, or an id typed in. The
-    fallback is any TTS entity but this integration's own (`own_engines`).
+    The voice is one of the model's catalogue or one of `account_voices`. An id may be typed in
+    where a voice can be missing from the list: a catalogue (the vendor adds voices), or an
+    account whose voices could not be listed (`account_listed` false). Otherwise the field is a
+    plain select, which shows the chosen voice by its label where a field that takes typed values
+    shows its raw id. The fallback is any TTS entity but this integration's own (`own_engines`).
     """
     model = model_info(model_name)
     voice_options = [
@@ -169,11 +174,15 @@ def voice_schema(
         for voice in voices_for(model, model.languages[0])
     ] + list(account_voices)
     default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
+    typed = not model.custom_voices_only or not account_listed or not voice_options
+    if not typed and default_voice not in {option["value"] for option in voice_options}:
+        # A voice gone from the account stays visible; saving it then says that it is gone.
+        voice_options.append(SelectOptionDict(value=default_voice, label=default_voice))
     base_language = language.split("-", maxsplit=1)[0]
     fields: dict[Any, Any] = {
         vol.Required(CONF_VOICE, default=default_voice): SelectSelector(
             SelectSelectorConfig(
-                options=voice_options, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                options=voice_options, custom_value=typed, mode=SelectSelectorMode.DROPDOWN
             )
         ),
         vol.Required(

@@ -55,7 +55,7 @@ from .const import (
     CONF_VOLUME,
     DEFAULT_PROFILE_NAME,
     DOMAIN,
-    PRICING_URL,
+    PRICING_LINKS,
     SUBENTRY_TTS,
 )
 from .errors import (
@@ -205,6 +205,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             unlisted | errors,
             step_id=step_id,
             voices=voices,
+            account_listed=not unlisted,
             placeholders=placeholders,
         )
 
@@ -276,7 +277,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="design",
             data_schema=self.add_suggested_values_to_schema(design_schema(), self._design_input),
             errors=errors,
-            description_placeholders=self._placeholders(pricing_url=PRICING_URL),
+            description_placeholders=self._placeholders(**PRICING_LINKS),
         )
 
     async def async_step_design_preview(
@@ -402,7 +403,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id="clone",
             data_schema=self.add_suggested_values_to_schema(schema, self._clone_input),
             errors=errors,
-            description_placeholders=self._placeholders(pricing_url=PRICING_URL),
+            description_placeholders=self._placeholders(**PRICING_LINKS),
         )
 
     async def async_step_clone_degraded(
@@ -804,10 +805,14 @@ def _created(voice: CustomVoice) -> str:
     return f"{voice.created:%Y-%m-%d %H:%M:%S}" if voice.created else "?"
 
 
+# How a voice was made, as a mark the field's translated help explains: the labels of options
+# built here reach the browser as they are, in no language.
+_KIND_MARKS: Final = {"design": "✏️", "clone": "🎙️"}
+
+
 def _voice_label(voice: CustomVoice, profiles: Sequence[str]) -> str:
-    """Tell an account's voice apart: name, kind, creation time, model, and → its profiles."""
-    kind = "designed" if voice.kind == "design" else "cloned"
-    label = f"{voice.name} · {kind} · {_created(voice)} · {voice.target_model}"
+    """Tell an account's voice apart: kind, name, creation time, model, and → its profiles."""
+    label = f"{_KIND_MARKS[voice.kind]} {voice.name} · {_created(voice)} · {voice.target_model}"
     return f"{label} → {', '.join(profiles)}" if profiles else label
 
 
@@ -873,19 +878,25 @@ def voice_form[R: FlowResult[Any, Any]](
     *,
     step_id: str = "voice",
     voices: Sequence[SelectOptionDict] = (),
+    account_listed: bool = False,
     placeholders: Mapping[str, str] | None = None,
 ) -> R:
     """Show the voice step `step_id`: the voice and the settings `model` takes.
 
-    The voice is picked from the model's catalogue or `voices` (the account's), or typed in. The
-    form starts from what was entered, else from what of `defaults` (an existing profile's
-    settings) the model takes.
+    The voice is picked from the model's catalogue or `voices` (the account's, all of them that
+    the model speaks when `account_listed`), or typed in. The form starts from what was entered,
+    else from what of `defaults` (an existing profile's settings) the model takes.
     """
     shown = user_input or carried_over(defaults, model_info(model))
     return flow.async_show_form(
         step_id=step_id,
         data_schema=voice_schema(
-            model, shown, flow.hass.config.language, voices, own_engines(flow.hass)
+            model,
+            shown,
+            flow.hass.config.language,
+            voices,
+            own_engines(flow.hass),
+            account_listed=account_listed,
         ),
         errors=errors,
         description_placeholders={"model": model, **(placeholders or {})},

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from functools import partial
 from http import HTTPStatus
+import re
 from typing import Any
 
 from homeassistant.components import media_source, tts
@@ -29,6 +30,7 @@ from homeassistant.components.tts.helper import get_engine_instance
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_API_KEY, CONF_LANGUAGE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
@@ -113,6 +115,25 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def as_shown(
+    hass: HomeAssistant, language: str, key: str, placeholders: Mapping[str, str] | None
+) -> str:
+    """A text of this integration as the frontend shows it in `language`, placeholders filled.
+
+    `key` is dotted from the category on: "config.step.user.description".
+    """
+    category = key.split(".", maxsplit=1)[0]
+    strings = await async_get_translations(hass, language, category, [DOMAIN])
+    return strings[f"component.{DOMAIN}.{key}"].format(**(placeholders or {}))
+
+
+def first_link(text: str) -> str:
+    """The target of the first markdown link of `text`."""
+    found = re.search(r"\]\(([^)]+)\)", text)
+    assert found is not None, text
+    return found[1]
 
 
 def client_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:

@@ -57,7 +57,7 @@ async def test_same_named_voices_differ_by_time_model_and_the_profile_that_uses_
 
     labels = options(result)
     stamp = emulator.voices.voices[used].created.strftime("%Y-%m-%d %H:%M:%S")
-    assert labels[used] == f"alex_voice · cloned · {stamp} · {VC_MODEL} → Qwen TTS"
+    assert labels[used] == f"🎙️ alex_voice · {stamp} · {VC_MODEL} → Qwen TTS"
     assert labels[spare].endswith(VC_MODEL)  # no profile speaks with it
     assert labels[used].split(" → ")[0] != labels[spare]
 

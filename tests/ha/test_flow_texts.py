@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from qwen_tts_emulator import Emulator
 
-from .helpers import API_KEY, make_entry
+from .helpers import API_KEY, as_shown, first_link, make_entry
 from .test_config_flow import VOICE_STEP, voice_step
 
 LANGUAGES = ["en", "zh-Hans"]
@@ -30,19 +30,28 @@ async def test_a_custom_endpoints_entry_is_titled_with_its_host(
 
 
 @pytest.mark.parametrize(
-    ("language", "url"),
+    ("language", "page"),
     [
         ("en", "https://www.alibabacloud.com/help/en/model-studio/get-api-key"),
         ("zh-Hans", "https://www.alibabacloud.com/help/zh/model-studio/get-api-key"),
     ],
 )
-async def test_the_api_key_help_is_in_home_assistants_language(
-    hass: HomeAssistant, language: str, url: str
+@pytest.mark.parametrize("system_language", LANGUAGES)
+async def test_the_api_key_help_opens_in_the_language_the_form_is_read_in(
+    hass: HomeAssistant, language: str, page: str, system_language: str
 ) -> None:
-    hass.config.language = language
+    """A Chinese browser on an English Home Assistant links the Chinese page first, and the reverse.
+
+    A flow's placeholders serve every language, and Home Assistant keeps a translation only with
+    the English placeholders: each language links both pages, its own first.
+    """
+    hass.config.language = system_language
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
-    assert result["description_placeholders"] == {"api_key_url": url}
+    description = await as_shown(
+        hass, language, "config.step.user.description", result["description_placeholders"]
+    )
+    assert first_link(description) == page
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -54,7 +63,7 @@ async def test_the_api_key_link_ends_where_the_url_ends(
     strings = await async_get_translations(hass, language, "config", [DOMAIN])
     description = strings[f"component.{DOMAIN}.config.step.{step}.description"]
 
-    assert re.search(r"\]\(\{api_key_url\}\)", description), description  # a markdown link
+    assert re.search(r"\]\(\{api_key_url(_zh)?\}\)", description), description  # a markdown link
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -302,8 +302,8 @@ async def test_the_new_voice_is_listed_by_name_and_selected_among_the_models_voi
     labels = {option["value"]: option["label"] for option in config["options"]}
     assert default == new
     assert list(labels) == [new, older]  # the new voice first, then the model's others
-    assert labels[new].startswith("grandma · cloned · ")
-    assert config["custom_value"] is True  # an id can still be typed in
+    assert labels[new].startswith("🎙️ grandma · ")
+    assert config["custom_value"] is False  # a plain select, which shows the name, not the id
     assert (result["description_placeholders"] or {})["model"] == VC_MODEL
 
 

@@ -7,14 +7,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.const import DOMAIN, PRICING_URL
+from custom_components.qwen_tts_realtime.const import PRICING_LINKS
 from qwen_tts_emulator import Emulator
 
-from .helpers import utterances_closed
+from .helpers import as_shown, first_link, utterances_closed
 
 
 def price_field(result: ConfigFlowResult) -> Any:
@@ -54,22 +53,31 @@ async def test_form_links_the_vendors_price_list_and_names_the_currency(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert result["description_placeholders"] == {
-        "pricing_url": PRICING_URL,
+        **PRICING_LINKS,
         "currency": hass.config.currency,
     }
 
 
-@pytest.mark.parametrize("language", ["en", "zh-Hans"])
-async def test_the_cost_text_and_its_price_link_sit_with_the_price_field(
-    hass: HomeAssistant, language: str
+@pytest.mark.parametrize(
+    ("language", "page"),
+    [
+        ("en", "https://www.alibabacloud.com/help/en/model-studio/model-pricing"),
+        ("zh-Hans", "https://www.alibabacloud.com/help/zh/model-studio/model-pricing"),
+    ],
+)
+async def test_the_cost_text_links_the_price_list_in_its_own_language_beside_the_price_field(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry, language: str, page: str
 ) -> None:
-    strings = await async_get_translations(hass, language, "options", [DOMAIN])
-    step = f"component.{DOMAIN}.options.step.init"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    given = result["description_placeholders"]
+    step = "options.step.init"
 
-    price_help = strings[f"{step}.data_description.price_per_10k_characters"]
-    assert "]({pricing_url})" in price_help
-    assert "{currency}" in price_help
-    assert "{pricing_url}" not in strings[f"{step}.description"]  # the link is stated once
+    price_help = await as_shown(
+        hass, language, f"{step}.data_description.price_per_10k_characters", given
+    )
+    assert first_link(price_help) == page
+    assert hass.config.currency in price_help
+    assert page not in await as_shown(hass, language, f"{step}.description", given)  # stated once
 
 
 async def test_no_price_is_suggested(

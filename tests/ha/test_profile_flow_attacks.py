@@ -14,8 +14,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.qwen_tts_realtime.realtime import NAME_PATTERN
 from qwen_tts_emulator import Emulator
 
-from .helpers import make_entry, setup_entry
+from .helpers import make_entry, setup_entry, utterances
 from .test_account_voices import options
+from .test_new_voices import voice_field
 from .test_voice_flows import (
     DESIGN,
     VD_MODEL,
@@ -139,9 +140,10 @@ async def test_a_picked_voice_deleted_from_the_account_meanwhile_is_said_to_be_g
     await assert_translated(hass, "error", "voice_not_found")
 
 
-async def test_the_voice_step_of_a_custom_voice_model_says_when_the_account_cannot_be_listed(
+async def unlisted_custom_voice_step(
     hass: HomeAssistant, emulator: Emulator
-) -> None:
+) -> tuple[SubentryFlowResult, str]:
+    """A custom-voice profile's voice step while the account's voices cannot be listed."""
     entry, voice = await custom_profile_entry(hass, emulator)
     (subentry_id,) = entry.subentries
     result = cast(
@@ -150,14 +152,54 @@ async def test_the_voice_step_of_a_custom_voice_model_says_when_the_account_cann
     result = await step(result, hass, next_step_id="system_voice")
     # The entity refreshes its voice picker in the background too: every list fails.
     emulator.voices.failures.extend([SERVER_ERROR] * 2)
-
     result = await step(result, hass, name="Qwen TTS", model=VD_MODEL)
-
     assert result["step_id"] == "custom_voice"
+    return result, voice
+
+
+async def test_the_voice_step_of_a_custom_voice_model_says_when_the_account_cannot_be_listed(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result, voice = await unlisted_custom_voice_step(hass, emulator)
+
     assert result["errors"]  # the list is empty for a reason, which is said
+    assert voice_field(result)[0]["custom_value"] is True
     result = await step(result, hass, **VOICE_STEP, voice=voice)
     assert result["type"] is FlowResultType.ABORT  # the voice typed in is still taken
     assert result["reason"] == "reconfigure_successful"
+
+
+async def test_an_id_typed_in_while_the_account_cannot_be_listed_is_checked_by_speaking(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    result, _ = await unlisted_custom_voice_step(hass, emulator)
+
+    result = await step(result, hass, **VOICE_STEP, voice="qwen-tts-vd-never-made")
+
+    assert (result["errors"] or {}).get("voice") == "unknown_voice"
+    check = utterances(emulator)[-1]  # asked for, and refused
+    assert check.received[0].payload["session"]["voice"] == "qwen-tts-vd-never-made"
+
+
+async def test_a_profiles_voice_gone_from_the_account_is_shown_and_refused_on_saving(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    entry, voice = await custom_profile_entry(hass, emulator)
+    other = emulator.voices.add("butler", "vd")
+    del emulator.voices.voices[voice]  # deleted in the vendor's console
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await step(result, hass, next_step_id="system_voice")
+
+    result = await step(result, hass, name="Qwen TTS", model=VD_MODEL)
+
+    field, _ = voice_field(result)
+    assert field["custom_value"] is False  # the list is complete
+    assert [option["value"] for option in field["options"]] == [other, voice]
+    result = await step(result, hass, **VOICE_STEP, voice=voice)
+    assert result["errors"] == {"voice": "unknown_voice"}
 
 
 # --- deleting the voices no profile uses ----------------------------------------------------

@@ -31,6 +31,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.qwen_tts_realtime.const import (
+    API_KEY_LINKS,
     CONF_ENDPOINT,
     CONF_KEEP_WARM,
     CONF_REGION,
@@ -369,7 +370,7 @@ async def test_a_region_without_the_model_says_so_instead_of_refusing_the_key(
 
     assert result["errors"] == {"base": "model_missing"}
     assert shown(result) == {
-        "api_key_url": "https://www.alibabacloud.com/help/en/model-studio/get-api-key",
+        **API_KEY_LINKS,
         "region": "China (Hong Kong)",
         "model": DEFAULT_MODEL,
         "host": "cn-hongkong.dashscope.aliyuncs.com",

@@ -11,7 +11,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.qwen_tts_realtime.const import DOMAIN
+from custom_components.qwen_tts_realtime.const import API_KEY_LINKS, DOMAIN
 from qwen_tts_emulator import Emulator
 
 from .translations_check import TranslationCheck, load_translations, unused
@@ -35,7 +35,7 @@ def test_a_form_error_missing_from_every_file_is_reported() -> None:
         "type": FlowResultType.FORM,
         "step_id": "user",
         "errors": {"base": "no_such_error"},
-        "description_placeholders": {"api_key_url": "https://example.com"},
+        "description_placeholders": dict(API_KEY_LINKS),
     }
     check.flow_result("config", result)
 
