@@ -195,7 +195,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             step_id = "new_voice" if self._created else "custom_voice"
         placeholders = self._placeholders()
         if self._voice is not None:
-            placeholders["voice"] = self._voice.name
+            placeholders["voice"] = self._shown(self._voice.name)
         voices, unlisted = await self._voice_options(model)
         return voice_form(
             self,
@@ -635,11 +635,16 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         ]
 
     def _options(self, voices: Sequence[CustomVoice]) -> list[SelectOptionDict]:
-        """Return `voices` as options that tell them apart (see `_voice_label`)."""
+        """Return `voices` as options that tell them apart (see `_voice_label`).
+
+        A voice is named as `_shown` names it: by the name typed in this flow where the vendor's
+        name was made from it.
+        """
         used = _profiles_by_voice(self.hass)
         return [
             SelectOptionDict(
-                value=voice.voice_id, label=_voice_label(voice, used.get(voice.voice_id, []))
+                value=voice.voice_id,
+                label=_voice_label(voice, self._shown(voice.name), used.get(voice.voice_id, [])),
             )
             for voice in voices
         ]
@@ -810,9 +815,9 @@ def _created(voice: CustomVoice) -> str:
 _KIND_MARKS: Final = {"design": "✏️", "clone": "🎙️"}
 
 
-def _voice_label(voice: CustomVoice, profiles: Sequence[str]) -> str:
-    """Tell an account's voice apart: kind, name, creation time, model, and → its profiles."""
-    label = f"{_KIND_MARKS[voice.kind]} {voice.name} · {_created(voice)} · {voice.target_model}"
+def _voice_label(voice: CustomVoice, name: str, profiles: Sequence[str]) -> str:
+    """Tell an account's voice apart: kind, `name`, creation time, model, and → its profiles."""
+    label = f"{_KIND_MARKS[voice.kind]} {name} · {_created(voice)} · {voice.target_model}"
     return f"{label} → {', '.join(profiles)}" if profiles else label
 
 

@@ -144,7 +144,11 @@ def design(page: Page, language: str) -> Iterator[Shot]:
     yield "voice-design-preview", dialog(page, "step-flow-menu")
     _listen(page)
     choose(page, language, "design_preview", "design_keep")
-    yield "voice-design-voice", on_model(page, "qwen3-tts-vd-realtime")
+    kept = on_model(page, "qwen3-tts-vd-realtime")
+    voice = page.locator("dialog-data-entry-flow ha-selector-select").first
+    if not voice.get_by_text(name).filter(visible=True).count():
+        raise WalkError(f"the voice field does not show {name} by its name")
+    yield "voice-design-voice", kept
     submit(page)
     entity_named(page, name)
     add_profile(page, language)

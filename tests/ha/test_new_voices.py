@@ -280,6 +280,26 @@ async def test_a_voice_is_named_as_the_user_named_it_with_the_vendors_name_besid
     assert made.voice.startswith(f"qwen-tts-vd-{shown.removeprefix('老船长 (').rstrip(')')}")
 
 
+async def test_the_voice_step_names_the_new_voice_as_the_user_did(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    """In the title ("Voice … created") and in the list, where it is selected."""
+    design = {key: value for key, value in DESIGN.items() if key != "language"}
+    result = await step(
+        await start(hass, entry, "design"),
+        hass,
+        **{**design, "name": "老船长", "preview_text": "很久以前，在海边一个安静的小村庄里。"},
+    )
+    shown = (result["description_placeholders"] or {})["voice"]
+
+    result = await step(result, hass, next_step_id="design_keep")
+
+    assert (result["description_placeholders"] or {})["voice"] == shown
+    config, default = voice_field(result)
+    labels = {option["value"]: option["label"] for option in config["options"]}
+    assert labels[default].startswith(f"✏️ {shown} · ")
+
+
 # --- the voice step after a create ----------------------------------------------------------
 
 
