@@ -175,7 +175,7 @@ def voice_schema(
     ] + list(account_voices)
     default_voice = defaults.get(CONF_VOICE) or ("" if model.custom_voices_only else DEFAULT_VOICE)
     typed = not model.custom_voices_only or not account_listed or not voice_options
-    if not typed and default_voice not in {option["value"] for option in voice_options}:
+    if default_voice and not typed and default_voice not in {o["value"] for o in voice_options}:
         # A voice gone from the account stays visible; saving it then says that it is gone.
         voice_options.append(SelectOptionDict(value=default_voice, label=default_voice))
     base_language = language.split("-", maxsplit=1)[0]

@@ -19,6 +19,7 @@ from .test_account_voices import options
 from .test_new_voices import voice_field
 from .test_voice_flows import (
     DESIGN,
+    VC_MODEL,
     VD_MODEL,
     VOICE_STEP,
     assert_translated,
@@ -200,6 +201,27 @@ async def test_a_profiles_voice_gone_from_the_account_is_shown_and_refused_on_sa
     assert [option["value"] for option in field["options"]] == [other, voice]
     result = await step(result, hass, **VOICE_STEP, voice=voice)
     assert result["errors"] == {"voice": "unknown_voice"}
+
+
+async def test_a_profile_moved_to_the_other_custom_voice_model_starts_with_no_voice_chosen(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """Its designed voice cannot speak on the cloning model; no empty option stands in for it."""
+    entry, _ = await custom_profile_entry(hass, emulator, "vd")
+    cloned = emulator.voices.add("grandma", "vc")
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await step(result, hass, next_step_id="system_voice")
+
+    result = await step(result, hass, name="Qwen TTS", model=VC_MODEL)
+
+    schema = result["data_schema"]
+    assert schema is not None
+    (voice,) = (key for key in schema.schema if key == "voice")
+    assert voice.default() == ""  # the frontend then asks for a choice before it submits
+    assert [option["value"] for option in schema.schema[voice].config["options"]] == [cloned]
 
 
 # --- deleting the voices no profile uses ----------------------------------------------------
