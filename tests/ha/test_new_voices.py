@@ -247,15 +247,20 @@ async def test_the_preview_language_is_taken_from_the_sentence_unless_chosen(
     assert create.body["input"]["language"] == sent
 
 
-async def test_a_chinese_voice_makes_a_chinese_profile(
-    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
-) -> None:
+async def design_chinese_voice(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """Design a voice for a profile named 老船长, without saying the preview's language."""
     design = {key: value for key, value in DESIGN.items() if key != "language"}
-    result = await step(
+    return await step(
         await start(hass, entry, "design"),
         hass,
         **{**design, "name": "老船长", "preview_text": "很久以前，在海边一个安静的小村庄里。"},
     )
+
+
+async def test_a_chinese_voice_makes_a_chinese_profile(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    result = await design_chinese_voice(hass, entry)
     result = await step(result, hass, next_step_id="design_keep")
 
     assert result["data_schema"] is not None
@@ -265,13 +270,7 @@ async def test_a_chinese_voice_makes_a_chinese_profile(
 async def test_a_voice_is_named_as_the_user_named_it_with_the_vendors_name_beside(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
-    design = {key: value for key, value in DESIGN.items() if key != "language"}
-
-    result = await step(
-        await start(hass, entry, "design"),
-        hass,
-        **{**design, "name": "老船长", "preview_text": "很久以前，在海边一个安静的小村庄里。"},
-    )
+    result = await design_chinese_voice(hass, entry)
 
     assert result["step_id"] == "design_preview"
     shown = (result["description_placeholders"] or {})["voice"]
@@ -284,12 +283,7 @@ async def test_the_voice_step_names_the_new_voice_as_the_user_did(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
     """In the title ("Voice … created") and in the list, where it is selected."""
-    design = {key: value for key, value in DESIGN.items() if key != "language"}
-    result = await step(
-        await start(hass, entry, "design"),
-        hass,
-        **{**design, "name": "老船长", "preview_text": "很久以前，在海边一个安静的小村庄里。"},
-    )
+    result = await design_chinese_voice(hass, entry)
     shown = (result["description_placeholders"] or {})["voice"]
 
     result = await step(result, hass, next_step_id="design_keep")
