@@ -136,6 +136,20 @@ def first_link(text: str) -> str:
     return found[1]
 
 
+# Home Assistant's markdown (GitHub-flavoured) links a bare address too: up to the next whitespace
+# or <, less the ASCII punctuation that ends it.
+_MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+_BARE_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<]*")
+_ENDING_PUNCTUATION = re.compile(r"[?!.,:;*_'\"~)]+$")
+
+
+def link_targets(text: str) -> list[str]:
+    """The targets of the links the frontend makes of markdown `text`: links and bare addresses."""
+    targets: list[str] = _MARKDOWN_LINK.findall(text)
+    bare = _BARE_ADDRESS.findall(_MARKDOWN_LINK.sub(" ", text))
+    return targets + [_ENDING_PUNCTUATION.sub("", address) for address in bare]
+
+
 def client_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
     """Make every entry set up from now on build its client with `settings` (e.g. timeouts)."""
     monkeypatch.setattr(

@@ -1,4 +1,4 @@
-"""What the flows show: entry titles, the API-key help link and the translated outcomes."""
+"""What the flows and repairs show: entry titles, the vendor's links and the translated outcomes."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import cast
 
 from homeassistant.config_entries import SOURCE_USER, SubentryFlowResult
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.qwen_tts_realtime.const import DOMAIN
-from qwen_tts_emulator import Emulator
+from custom_components.qwen_tts_realtime.const import API_CONSOLE_URL, DOMAIN
+from qwen_tts_emulator import Emulator, Fault
 
-from .helpers import API_KEY, as_shown, first_link, make_entry
+from .helpers import API_KEY, as_shown, first_link, link_targets, make_entry, with_faults
 from .test_config_flow import VOICE_STEP, voice_step
+from .test_hostile import speak_error
 
 LANGUAGES = ["en", "zh-Hans"]
 
@@ -74,6 +76,33 @@ async def test_every_link_ends_where_its_url_ends(hass: HomeAssistant, language:
         for key, text in strings.items():
             for url in re.findall(r"\{(\w+_url)\}", text):
                 assert f"]({{{url}}})" in text, key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("code", ["Arrearage", "AccessDenied", "Throttling.AllocationQuota"])
+async def test_an_account_repair_links_the_console_and_nothing_after_it(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    cold_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    language: str,
+    code: str,
+) -> None:
+    """A bare address is linked up to the next space: in Chinese, the rest of the sentence."""
+    emulator.scenario = with_faults(Fault("error", "after_update", code=code, message="No."))
+    await speak_error(hass)
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, f"account_{cold_entry.entry_id}")
+    assert issue is not None
+
+    description = await as_shown(
+        hass,
+        language,
+        f"issues.{issue.translation_key}.description",
+        issue.translation_placeholders,
+    )
+
+    assert link_targets(description) == [API_CONSOLE_URL]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
