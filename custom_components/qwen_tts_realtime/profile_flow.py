@@ -653,7 +653,8 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         """Return the account's voices a cloning or design model speaks; none for other models.
 
         The list is fetched once a flow. When it cannot be, the errors say why (the list is then
-        empty for a reason) and the next showing tries again; an id can still be typed in. The
+        empty for a reason) and the next showing tries again; an id can still be typed in. When
+        the account has no voice of the model, the errors say so: nothing can be chosen. The
         voice this flow created or picked is listed first, even before the list shows it.
         """
         kind = kind_of_model(model)
@@ -671,6 +672,8 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         if self._voice is not None and self._voice.target_model == model:
             others = [voice for voice in voices if voice.voice_id != self._voice.voice_id]
             voices = [self._voice, *others]
+        if not voices and not errors:
+            errors = {CONF_VOICE: "no_model_voices"}
         return self._options(voices), errors
 
     def _use_voice(self, voice: CustomVoice, name: str = "", *, created: bool = False) -> None:

@@ -224,6 +224,32 @@ async def test_a_profile_moved_to_the_other_custom_voice_model_starts_with_no_vo
     assert [option["value"] for option in schema.schema[voice].config["options"]] == [cloned]
 
 
+async def reconfigured_onto(
+    hass: HomeAssistant, entry: MockConfigEntry, model: str
+) -> SubentryFlowResult:
+    """The voice step of the entry's one profile, being changed to speak on `model`."""
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    result = await step(result, hass, next_step_id="system_voice")
+    return await step(result, hass, name="Qwen TTS", model=model)
+
+
+async def test_a_custom_voice_model_the_account_has_no_voices_for_says_so(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """The list is complete and empty: nothing to choose, and typing cannot help."""
+    entry, _ = await custom_profile_entry(hass, emulator, "vd")
+
+    result = await reconfigured_onto(hass, entry, VC_MODEL)
+
+    assert result["step_id"] == "custom_voice"
+    assert voice_field(result)[0]["options"] == []
+    assert result["errors"] == {"voice": "no_model_voices"}
+    await assert_translated(hass, "error", "no_model_voices")
+
+
 # --- deleting the voices no profile uses ----------------------------------------------------
 
 
