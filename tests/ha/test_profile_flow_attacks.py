@@ -250,6 +250,20 @@ async def test_a_custom_voice_model_the_account_has_no_voices_for_says_so(
     await assert_translated(hass, "error", "no_model_voices")
 
 
+async def test_a_voice_made_for_an_older_snapshot_is_offered_with_that_models_voices_only(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = emulator.voices.add("grandpa", "vc", target_model="qwen3-tts-vc-realtime-2025-11-27")
+    result = await start(hass, entry, "account_voice")
+
+    result = await step(result, hass, voice=voice)
+
+    assert result["step_id"] == "custom_voice"  # no system voice, such as Cherry, to pick
+    field, default = voice_field(result)
+    assert [option["value"] for option in field["options"]] == [voice]
+    assert default == voice
+
+
 # --- deleting the voices no profile uses ----------------------------------------------------
 
 

@@ -20,6 +20,8 @@ from .catalog import (
     Format,
     ModelInfo,
     VoiceInfo,
+    VoiceKind,
+    kind_of_model,
     language_type,
     model_info,
     voices_for,
@@ -80,9 +82,7 @@ from .voices import (
     ClonedVoice,
     CustomVoice,
     DesignedVoice,
-    VoiceKind,
     VoicesClient,
-    kind_of_model,
     kind_of_voice,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal
 
 # The service's `language_type` values keyed by Home Assistant language code.
 LANGUAGE_TYPES: Final[dict[str, str]] = {
@@ -272,6 +272,10 @@ def _legacy(name: str) -> ModelInfo:
     )  # fmt: skip
 
 
+type VoiceKind = Literal["design", "clone"]
+# What names a model of each custom-voice kind, whatever its snapshot date.
+_MODEL_MARKERS: Final[dict[VoiceKind, str]] = {"design": "-vd-", "clone": "-vc-"}
+
 MODELS: Final[dict[str, ModelInfo]] = {
     m.name: m
     for m in (
@@ -291,8 +295,21 @@ SELECTABLE_MODELS: Final = tuple(m for m in MODELS.values() if m.retired_on is N
 
 
 def model_info(name: str) -> ModelInfo:
-    """Return what is known of a model; an unknown name gets the current stable model's rules."""
-    return MODELS.get(name) or ModelInfo(name, _FLASH)
+    """Return what is known of a model; an unknown name gets the rules of its kind.
+
+    An unknown snapshot of the cloning or design model (an account's voice may have been made for
+    one) speaks only custom voices; any other unknown model, the current stable model's voices.
+    """
+    if (known := MODELS.get(name)) is not None:
+        return known
+    if kind_of_model(name) is not None:
+        return ModelInfo(name, (), custom_voices_only=True)
+    return ModelInfo(name, _FLASH)
+
+
+def kind_of_model(model: str) -> VoiceKind | None:
+    """Return which kind of custom voice a realtime model speaks with (None: system voices)."""
+    return next((kind for kind, m in _MODEL_MARKERS.items() if m in model), None)
 
 
 def language_type(language: str | None) -> str:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 import json
 import re
-from typing import Any, Final, Literal, TypeIs
+from typing import Any, Final, TypeIs
 
 import aiohttp
 
-from .catalog import LANGUAGE_TYPES
+from .catalog import LANGUAGE_TYPES, VoiceKind, kind_of_model
 from .endpoints import customization_url, request_headers
 from .errors import (
     BadAudioError,
@@ -33,8 +33,6 @@ from .errors import (
 )
 from .timing import MAX_LISTED_VOICES, MAX_RESPONSE_BYTES, MAX_VOICE_ID_CHARS, REQUEST_TIMEOUT
 
-type VoiceKind = Literal["design", "clone"]
-
 # The realtime models a new voice is made for (its id works on that model only).
 TARGET_MODELS: Final[dict[VoiceKind, str]] = {
     "design": "qwen3-tts-vd-realtime-2026-01-15",
@@ -44,7 +42,6 @@ _ID_PREFIXES: Final[dict[VoiceKind, str]] = {"design": "qwen-tts-vd-", "clone": 
 # What the service's voice ids (prefix, preferred name, time, random tail) and model names are
 # made of: nothing that means something in markdown, HTML or a log line.
 _ID_CHARACTERS: Final = re.compile(r"[A-Za-z0-9_.-]+")
-_MODEL_MARKERS: Final[dict[VoiceKind, str]] = {"design": "-vd-", "clone": "-vc-"}
 PREVIEW_SAMPLE_RATE: Final = 24000
 PREVIEW_FORMAT: Final = "wav"
 SERVICE_MODELS: Final[dict[VoiceKind, str]] = {
@@ -270,11 +267,6 @@ async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
 def kind_of_voice(voice_id: str) -> VoiceKind | None:
     """Return whether an id is of a designed or a cloned voice (None: a system voice)."""
     return next((kind for kind, p in _ID_PREFIXES.items() if voice_id.startswith(p)), None)
-
-
-def kind_of_model(model: str) -> VoiceKind | None:
-    """Return which kind of custom voice a realtime model speaks with (None: system voices)."""
-    return next((kind for kind, m in _MODEL_MARKERS.items() if m in model), None)
 
 
 def _answer_output(status: int, raw: bytes) -> dict[str, Any]:
