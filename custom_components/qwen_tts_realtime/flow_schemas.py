@@ -131,8 +131,13 @@ def api_key_schema() -> vol.Schema:
     return vol.Schema({vol.Required(CONF_API_KEY): _password()})
 
 
+# The models a system voice can speak with: a new profile starts on one of these (the cloning
+# and design models have no voice until one is created, which their own steps do).
+SYSTEM_VOICE_MODELS: Final = tuple(model for model in SELECTABLE_MODELS if model.voices)
+
+
 def model_schema(
-    defaults: Mapping[str, Any], models: Sequence[ModelInfo] = SELECTABLE_MODELS
+    defaults: Mapping[str, Any], models: Sequence[ModelInfo] = SYSTEM_VOICE_MODELS
 ) -> vol.Schema:
     """Ask for a profile's name and one of `models`."""
     return vol.Schema(

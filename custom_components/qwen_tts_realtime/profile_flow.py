@@ -76,6 +76,7 @@ from .flow_schemas import (
     CONF_TRANSCRIPT,
     CONF_VOICES,
     NO_FIELDS,
+    SYSTEM_VOICE_MODELS,
     account_voice_schema,
     clone_schema,
     design_schema,
@@ -111,8 +112,6 @@ VOICE_SOURCES: Final = ["system_voice", "design", "clone", "account_voice"]
 # What the voice check speaks: the service rejects an unknown voice at the latest when it
 # synthesizes, and a few characters cost next to nothing (billing counts characters).
 VOICE_CHECK_TEXT: Final = "Hi."
-# The models a system voice can speak with (the cloning and design models have none).
-SYSTEM_VOICE_MODELS: Final = tuple(model for model in SELECTABLE_MODELS if model.voices)
 # The longest name the vendor keeps for a voice, read off its rule.
 MAX_VENDOR_NAME_CHARS: Final = max(n for n in range(1, 257) if NAME_PATTERN.fullmatch("a" * n))
 # Languages told by their script, in the order they are looked for (kana before the ideographs

@@ -47,6 +47,22 @@ async def voice_step(hass: HomeAssistant, emulator: Emulator, model: str) -> Con
     )
 
 
+async def test_the_first_profile_is_offered_only_models_with_system_voices(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """The cloning and design models have no voice yet, and this flow cannot create one."""
+    result = await start_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": API_KEY, "region": "custom", "endpoint": emulator.url}
+    )
+
+    assert result["step_id"] == "profile"
+    models = result["data_schema"].schema["model"].config["options"]  # type: ignore[union-attr]
+    assert "qwen3-tts-flash-realtime" in models
+    assert not [model for model in models if "-vc-" in model or "-vd-" in model]
+
+
 async def test_full_flow_creates_entry_with_first_voice_profile(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
@@ -194,20 +210,8 @@ async def test_the_same_key_in_a_second_dialog_says_the_first_is_still_open(
     assert result["reason"] == "already_in_progress"
 
 
-async def test_custom_voice_id_is_accepted(hass: HomeAssistant, emulator: Emulator) -> None:
-    voice = emulator.voices.add("my_voice", "vc")  # cloned earlier, in the vendor's console
-    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_STEP, "voice": voice}
-    )
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    (profile,) = result["result"].subentries.values()
-    assert profile.data["voice"] == voice
-
-
 async def test_empty_voice_is_refused(hass: HomeAssistant, emulator: Emulator) -> None:
-    result = await voice_step(hass, emulator, "qwen3-tts-vc-realtime-2026-01-15")
+    result = await voice_step(hass, emulator, "qwen3-tts-flash-realtime")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**VOICE_STEP, "voice": "  "}
     )
