@@ -22,7 +22,7 @@ and _ only, which is made from it (`vendor_name`), so nobody needs to know the v
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +35,8 @@ import unicodedata
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigSubentry,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
@@ -186,7 +188,12 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         if user_input is not None:
             credentials = entry.data[CONF_API_KEY], entry.data[CONF_ENDPOINT]
             proven = self._voice.voice_id if self._voice else None
-            data, errors = await checked_profile(self.hass, credentials, model, user_input, proven)
+            if self._gone(model, user_input.get(CONF_VOICE, ""), proven):
+                errors = gone_voice_errors()  # the account's complete list lacks it: no check
+            else:
+                data, errors = await checked_profile(
+                    self.hass, credentials, model, user_input, proven
+                )
             if not errors:
                 return self._save_profile(data)
         step_id = "voice"
@@ -580,15 +587,18 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         return self.async_show_menu(
             step_id="reconfigure_custom",
             menu_options=["system_voice", "delete_voice"],
-            description_placeholders={"voice": self._defaults[CONF_VOICE]},
+            description_placeholders={"voice": _voice_name(self._defaults[CONF_VOICE])},
         )
 
     async def async_step_delete_voice(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Confirm, then delete the profile's voice from the account and remove the profile."""
-        subentry = self._get_reconfigure_subentry()
-        voice_id = subentry.data[CONF_VOICE]
+        """Confirm, then delete the profile's voice from the account and remove its profiles.
+
+        Every profile that speaks with the voice goes with it, whichever entry it belongs to: a
+        profile left with a deleted voice could never speak again.
+        """
+        voice_id = self._get_reconfigure_subentry().data[CONF_VOICE]
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
@@ -598,14 +608,19 @@ class VoiceProfileFlow(ConfigSubentryFlow):
             except RealtimeError as err:
                 errors = voice_errors(err)
             if not errors:
-                entry = self._get_entry()
-                self.hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
+                for entry, subentry in _profiles_with_voice(self.hass, voice_id):
+                    self.hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
                 return self.async_abort(reason="voice_deleted")
+        profiles = ", ".join(
+            subentry.title for _, subentry in _profiles_with_voice(self.hass, voice_id)
+        )
         return self.async_show_form(
             step_id="delete_voice",
             data_schema=NO_FIELDS,
             errors=errors,
-            description_placeholders=self._placeholders(voice=voice_id, profile=subentry.title),
+            description_placeholders=self._placeholders(
+                voice=_voice_name(voice_id), profiles=profiles
+            ),
         )
 
     # --- helpers ------------------------------------------------------------------------------
@@ -674,6 +689,15 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         if not voices and not errors:
             errors = {CONF_VOICE: "no_model_voices"}
         return self._options(voices), errors
+
+    def _gone(self, model: str, voice_id: str, proven: str | None) -> bool:
+        """Return whether the account's voices, listed in full this flow, lack `voice_id`."""
+        listed = self._listed.get(model)
+        return (
+            listed is not None
+            and voice_id != proven
+            and voice_id not in {voice.voice_id for voice in listed}
+        )
 
     def _use_voice(self, voice: CustomVoice, name: str = "", *, created: bool = False) -> None:
         """Continue with the voice step, on the model the voice was made for.
@@ -797,14 +821,36 @@ def _read_upload(hass: HomeAssistant, file_id: str) -> Recording:
         raise RecordingProblem("missing") from None
 
 
+def _profiles(hass: HomeAssistant) -> Iterator[tuple[ConfigEntry, ConfigSubentry]]:
+    """Yield every voice profile of every entry, with its entry."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_TTS:
+                yield entry, subentry
+
+
 def _profiles_by_voice(hass: HomeAssistant) -> dict[str, list[str]]:
     """Return the names of the profiles (of every entry) that speak with each voice id."""
     used: dict[str, list[str]] = {}
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type == SUBENTRY_TTS and (voice := subentry.data.get(CONF_VOICE)):
-                used.setdefault(voice, []).append(subentry.title)
+    for _, subentry in _profiles(hass):
+        if voice := subentry.data.get(CONF_VOICE):
+            used.setdefault(voice, []).append(subentry.title)
     return used
+
+
+def _profiles_with_voice(
+    hass: HomeAssistant, voice_id: str
+) -> list[tuple[ConfigEntry, ConfigSubentry]]:
+    """Return the profiles (of every entry) that speak with `voice_id`, with their entries."""
+    return [
+        (e, subentry) for e, subentry in _profiles(hass) if subentry.data[CONF_VOICE] == voice_id
+    ]
+
+
+def _voice_name(voice_id: str) -> str:
+    """Return the name a custom voice's id carries (a system voice's id is its name)."""
+    kind = kind_of_voice(voice_id)
+    return CustomVoice(voice_id, kind, "").name if kind else voice_id
 
 
 def _created(voice: CustomVoice) -> str:

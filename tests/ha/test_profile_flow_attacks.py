@@ -182,7 +182,7 @@ async def test_an_id_typed_in_while_the_account_cannot_be_listed_is_checked_by_s
     assert check.received[0].payload["session"]["voice"] == "qwen-tts-vd-never-made"
 
 
-async def test_a_profiles_voice_gone_from_the_account_is_shown_and_refused_on_saving(
+async def test_a_profiles_voice_gone_from_the_account_is_shown_and_said_to_be_gone_on_saving(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
     entry, voice = await custom_profile_entry(hass, emulator)
@@ -200,7 +200,8 @@ async def test_a_profiles_voice_gone_from_the_account_is_shown_and_refused_on_sa
     assert field["custom_value"] is False  # the list is complete
     assert [option["value"] for option in field["options"]] == [other, voice]
     result = await step(result, hass, **VOICE_STEP, voice=voice)
-    assert result["errors"] == {"voice": "unknown_voice"}
+    assert result["errors"] == {"voice": "voice_not_found"}  # said to be gone, not refused
+    assert utterances(emulator) == []  # the account's list said so: nothing spoken, nothing billed
 
 
 async def test_a_profile_moved_to_the_other_custom_voice_model_starts_with_no_voice_chosen(

@@ -528,6 +528,32 @@ async def test_delete_the_voice_from_reconfigure(hass: HomeAssistant, emulator: 
     assert entry.subentries == {}
 
 
+async def test_deleting_a_voice_names_and_removes_every_profile_that_speaks_with_it(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """A profile left with a deleted voice could never speak again, whichever entry it is in."""
+    entry, voice = await custom_profile_entry(hass, emulator)
+    other = make_entry(emulator, model=VD_MODEL, voice=voice)
+    await setup_entry(hass, other)
+    hass.config_entries.async_update_subentry(
+        other, next(iter(other.subentries.values())), title="Narrator"
+    )
+    (subentry_id,) = entry.subentries
+    result = cast(
+        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    )
+    assert (result["description_placeholders"] or {})["voice"] == "robot"  # not the raw id
+
+    result = await step(result, hass, next_step_id="delete_voice")
+    assert (result["description_placeholders"] or {})["profiles"] == "Qwen TTS, Narrator"
+    result = await step(result, hass)
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "voice_deleted"
+    assert entry.subentries == {}
+    assert other.subentries == {}
+
+
 async def test_reconfiguring_a_custom_voice_profile_keeps_its_voice(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
