@@ -39,6 +39,7 @@ from .const import (
     API_KEY_LINKS,
     CONF_ENDPOINT,
     CONF_MODEL,
+    CONF_PRICE,
     CONF_REGION,
     CONF_WORKSPACE,
     DOMAIN,
@@ -472,15 +473,21 @@ class QwenTTSOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show every option with its current value."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={key: value for key, value in user_input.items() if value is not None}
-            )
+            # Checked here, not by the selector's minimum: the schema's own message is English.
+            if user_input.get(CONF_PRICE, 0) < 0:
+                errors[CONF_PRICE] = "price_negative"
+            else:
+                return self.async_create_entry(
+                    data={key: value for key, value in user_input.items() if value is not None}
+                )
         currency = self.hass.config.currency
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                options_schema(currency), self.config_entry.options
+                options_schema(currency), user_input or self.config_entry.options
             ),
+            errors=errors,
             description_placeholders={**PRICING_LINKS, "currency": currency},
         )

@@ -304,10 +304,11 @@ def options_schema(currency: str) -> vol.Schema:
                     translation_key=CONF_KEEP_WARM,
                 )
             ),
-            # Opt-in: no price, no cost sensor. Prices change, so none is suggested.
+            # Opt-in: no price, no cost sensor. Prices change, so none is suggested. A negative
+            # price is refused by the flow, with a translated error.
             vol.Optional(CONF_PRICE): NumberSelector(
                 NumberSelectorConfig(
-                    min=0, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=currency
+                    step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=currency
                 )
             ),
         }

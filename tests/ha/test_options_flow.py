@@ -6,7 +6,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -117,12 +117,15 @@ async def test_an_empty_price_turns_the_cost_off(
     assert "price_per_10k_characters" not in entry.options
 
 
-async def test_a_negative_price_is_refused(
+async def test_a_negative_price_is_refused_with_a_translated_error(
     hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
 ) -> None:
+    """The form says why in the reader's language (a selector's minimum answers in English)."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
 
-    with pytest.raises(InvalidData):
-        await hass.config_entries.options.async_configure(
-            result["flow_id"], {"price_per_10k_characters": -1}
-        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"keep_warm": "wake", "price_per_10k_characters": -1}
+    )
+
+    assert result["errors"] == {"price_per_10k_characters": "price_negative"}
+    assert entry.options == {}
