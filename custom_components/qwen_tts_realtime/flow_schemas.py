@@ -269,15 +269,19 @@ def clone_schema(language: str) -> vol.Schema:
     )
 
 
-def account_voice_schema(options: list[SelectOptionDict]) -> vol.Schema:
-    """Ask which of the account's voices to use (nothing to ask when it has none)."""
+def account_voice_schema(options: list[SelectOptionDict], name: str) -> vol.Schema:
+    """Ask which of the account's voices to use, and the profile's name (suggested: `name`).
+
+    Nothing is asked when the account has no voice.
+    """
     if not options:
         return NO_FIELDS
     return vol.Schema(
         {
+            vol.Optional(CONF_NAME, description={"suggested_value": name or None}): str,
             vol.Required(CONF_VOICE): SelectSelector(
                 SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
-            )
+            ),
         }
     )
 

@@ -500,14 +500,16 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         by_id = {voice.voice_id: voice for voice in voices}
         if user_input is not None and not errors:
             if voice := by_id.get(user_input.get(CONF_VOICE, "")):
-                self._use_voice(voice, self._new_name)  # a name given for a new voice stays
+                name = profile_title(user_input.get(CONF_NAME) or self._new_name)
+                self._use_voice(voice, name or self._unused_name(self._named_after(voice)))
                 return await self.async_step_voice()
             errors = gone_voice_errors()  # deleted since it was listed
         if not voices and not errors:
             return self.async_abort(reason="no_account_voices")
         return self.async_show_form(
             step_id="account_voice",
-            data_schema=account_voice_schema(self._options(voices)),
+            # A name given for a new voice (before its name was found taken) stays.
+            data_schema=account_voice_schema(self._options(voices), self._new_name),
             errors=errors,
             description_placeholders=self._placeholders(),
         )
@@ -710,15 +712,22 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         if voice.language:
             self._defaults[CONF_LANGUAGE] = voice.language
 
-    def _unused_name(self) -> str:
-        """Suggest a name no other profile of the entry has (they become entity ids)."""
+    def _unused_name(self, base: str = DEFAULT_PROFILE_NAME) -> str:
+        """Return `base`, numbered if another profile of the entry has it (names become ids)."""
         taken = {subentry.title for subentry in self._get_entry().subentries.values()}
         return next(
             name
             for number in range(1, len(taken) + 2)
-            if (name := DEFAULT_PROFILE_NAME if number == 1 else f"{DEFAULT_PROFILE_NAME} {number}")
-            not in taken
+            if (name := base if number == 1 else f"{base} {number}") not in taken
         )
+
+    def _named_after(self, voice: CustomVoice) -> str:
+        """Name a profile of `voice` after a profile that speaks with it, else after the voice.
+
+        A profile's name is the one the user gave (老船长), where the vendor's may be derived
+        (voice_0e7edbb589).
+        """
+        return next(iter(_profiles_by_voice(self.hass).get(voice.voice_id, [])), voice.name)
 
     def _save_profile(self, data: dict[str, Any]) -> SubentryFlowResult:
         """Add the profile, or change the one being reconfigured."""

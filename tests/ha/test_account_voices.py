@@ -19,6 +19,7 @@ from .helpers import make_entry, setup_entry
 from .test_voice_flows import (
     VC_MODEL,
     VD_MODEL,
+    VOICE_STEP,
     custom_profile_entry,
     designed_preview,
     start,
@@ -60,6 +61,51 @@ async def test_same_named_voices_differ_by_time_model_and_the_profile_that_uses_
     assert labels[used] == f"🎙️ alex_voice · {stamp} · {VC_MODEL} → Qwen TTS"
     assert labels[spare].endswith(VC_MODEL)  # no profile speaks with it
     assert labels[used].split(" → ")[0] != labels[spare]
+
+
+# --- naming the profile -----------------------------------------------------------------------
+
+
+async def test_a_profile_of_an_account_voice_takes_the_name_given(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = emulator.voices.add("narrator", "vd")
+    result = await start(hass, entry, "account_voice")
+
+    result = await step(result, hass, name="Bedtime stories", voice=voice)
+    result = await step(result, hass, **VOICE_STEP)
+
+    assert result["title"] == "Bedtime stories"
+
+
+async def test_a_profile_of_an_account_voice_without_a_name_is_named_after_its_other_profile(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """That name is the one the user gave; the vendor's may be derived (voice_0e7edbb589)."""
+    voice = emulator.voices.add("voice_0e7edbb589", "vd")
+    entry = make_entry(emulator, model=VD_MODEL, voice=voice)
+    await setup_entry(hass, entry)
+    hass.config_entries.async_update_subentry(
+        entry, next(iter(entry.subentries.values())), title="老船长"
+    )
+    result = await start(hass, entry, "account_voice")
+
+    result = await step(result, hass, voice=voice)
+    result = await step(result, hass, **VOICE_STEP)
+
+    assert result["title"] == "老船长 2"  # a name no other profile has
+
+
+async def test_a_profile_of_an_unused_account_voice_without_a_name_is_named_after_the_voice(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    voice = emulator.voices.add("narrator", "vd")
+    result = await start(hass, entry, "account_voice")
+
+    result = await step(result, hass, voice=voice)
+    result = await step(result, hass, **VOICE_STEP)
+
+    assert result["title"] == "narrator"
 
 
 # --- deleting the voices no profile uses ----------------------------------------------------
