@@ -251,20 +251,18 @@ def design_schema() -> vol.Schema:
     )
 
 
-def clone_schema(language: str) -> vol.Schema:
+def clone_schema() -> vol.Schema:
     """Ask for a new profile's name, a recording of the voice to clone and what it says.
 
-    The recording's language starts as Home Assistant's (English where the service lacks it).
+    The recording's language has no default: the creation is billed, and Home Assistant's
+    language is often not the one a family's recording speaks (the reader's is not known here).
     """
-    base = language.split("-", maxsplit=1)[0]
     return vol.Schema(
         {
             vol.Required(CONF_NAME): str,
             vol.Required(CONF_AUDIO): FileSelector(FileSelectorConfig(accept=ACCEPT)),
             vol.Optional(CONF_TRANSCRIPT): TextSelector(TextSelectorConfig(multiline=True)),
-            vol.Required(
-                CONF_LANGUAGE, default=base if base in ALL_LANGUAGES else "en"
-            ): _languages(),
+            vol.Required(CONF_LANGUAGE): _languages(),
         }
     )
 

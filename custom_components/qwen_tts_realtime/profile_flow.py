@@ -404,7 +404,7 @@ class VoiceProfileFlow(ConfigSubentryFlow):
         return self._clone_form(outcome)
 
     def _clone_form(self, errors: dict[str, str]) -> SubentryFlowResult:
-        schema = clone_schema(self.hass.config.language)
+        schema = clone_schema()
         return self.async_show_form(
             step_id="clone",
             data_schema=self.add_suggested_values_to_schema(schema, self._clone_input),

@@ -10,6 +10,7 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import voluptuous as vol
 
 from custom_components.qwen_tts_realtime.const import DOMAIN
 from custom_components.qwen_tts_realtime.profile_flow import vendor_name
@@ -245,6 +246,19 @@ async def test_the_preview_language_is_taken_from_the_sentence_unless_chosen(
     assert result["step_id"] == "design_preview", result.get("errors")
     (create,) = emulator.voices.actions("create")
     assert create.body["input"]["language"] == sent
+
+
+async def test_the_recordings_language_is_asked_not_assumed(
+    hass: HomeAssistant, emulator: Emulator, entry: MockConfigEntry
+) -> None:
+    """Cloning is billed, and Home Assistant's language is often not the recording's."""
+    result = await start(hass, entry, "clone")
+
+    schema = result["data_schema"]
+    assert schema is not None
+    (language,) = (key for key in schema.schema if key == "language")
+    assert language.default is vol.UNDEFINED
+    assert isinstance(language, vol.Required)
 
 
 async def design_chinese_voice(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
