@@ -82,6 +82,16 @@ def type_voice(page: Page, voice: str) -> None:
     time.sleep(SETTLE)
 
 
+def pick_language(page: Page, scope: Locator, name: str) -> None:
+    """Choose the language called `name` in the first language picker within `scope`."""
+    picker = scope.locator("ha-language-picker").first
+    picker.click()
+    time.sleep(SETTLE)
+    page.keyboard.type(name)
+    time.sleep(SETTLE)
+    picker.locator("ha-combo-box-item").filter(has_text=name).last.click()
+
+
 def form_error(page: Page, language: str, key: str) -> Locator:
     """Wait until the open form shows the flow's error `key`, in `language`."""
     text = flow_strings(language)["error"][key]

@@ -41,6 +41,7 @@ from .ui import (
     form_error,
     menu_label,
     on_model,
+    pick_language,
     remove_profiles,
     submit,
     type_voice,
@@ -67,6 +68,8 @@ NAMES = {
 # the demo's, English), and how its voice list then labels the demo profile's voice.
 ASSISTANT_LANGUAGE = {"en": "", "zh-Hans": "中文"}
 DEMO_VOICE_LABEL = {"en": f"{DEMO_VOICE} (", "zh-Hans": f"{DEMO_VOICE}（"}
+# The language of the recording the clone walk uploads, as the frontend names it (the form asks).
+RECORDING_LANGUAGE = {"en": "English", "zh-Hans": "中文"}
 RECORDING_SECONDS = 12  # within the 10 to 20 seconds the service likes best
 
 
@@ -181,6 +184,7 @@ def _upload(page: Page, path: Path) -> None:
 def clone(page: Page, language: str) -> Iterator[Shot]:
     name = NAMES[language]["clone"]
     _make_voice(page, language, "clone", name)
+    pick_language(page, page.locator("dialog-data-entry-flow"), RECORDING_LANGUAGE[language])
     yield "voice-clone", dialog(page)
     with tempfile.TemporaryDirectory() as folder:
         low, good = Path(folder, "16k"), Path(folder, "24k")
@@ -226,12 +230,7 @@ def voice_assistant(page: Page, language: str) -> Iterator[Shot]:
     assistants.get_by_text("Home Assistant", exact=True).first.click()  # the demo's pipeline
     details = page.locator("dialog-voice-assistant-pipeline-detail").first
     if spoken := ASSISTANT_LANGUAGE[language]:
-        picker = details.locator("ha-language-picker").first  # the assistant's own language
-        picker.click()
-        time.sleep(SETTLE)
-        page.keyboard.type(spoken)
-        time.sleep(SETTLE)
-        picker.locator("ha-combo-box-item").filter(has_text=spoken).last.click()
+        pick_language(page, details, spoken)  # the assistant's own language
     details.locator("ha-tts-picker ha-picker-field").click()
     details.locator("ha-tts-picker ha-dropdown-item").filter(has_text=DEMO_PROFILE).first.click()
     voices = details.locator("ha-tts-voice-picker")
