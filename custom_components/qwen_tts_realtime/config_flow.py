@@ -442,13 +442,14 @@ class QwenTTSConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the region, workspace, endpoint or key."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
+        placeholders = dict(API_KEY_LINKS)
         if user_input is not None:
             api_key = user_input.get(CONF_API_KEY) or entry.data[CONF_API_KEY]
             outcome = await self._connect(api_key, user_input, _first_model(entry))
             if not isinstance(outcome, tuple):
                 return outcome
-            errors, placeholders = outcome
+            errors, shown = outcome
+            placeholders |= shown
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=reconfigure_schema(user_input or _entry_settings(entry)),

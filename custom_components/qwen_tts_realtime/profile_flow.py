@@ -108,7 +108,7 @@ from .realtime import (
     model_info,
 )
 from .recording_check import Recording, RecordingProblem, check_recording
-from .voice_library import VoiceLibrary, voice_library
+from .voice_library import KIND_MARKS, VoiceLibrary, voice_library
 
 VOICE_SOURCES: Final = ["system_voice", "design", "clone", "account_voice"]
 # What the voice check speaks: the service rejects an unknown voice at the latest when it
@@ -867,14 +867,9 @@ def _created(voice: CustomVoice) -> str:
     return f"{voice.created:%Y-%m-%d %H:%M:%S}" if voice.created else "?"
 
 
-# How a voice was made, as a mark the field's translated help explains: the labels of options
-# built here reach the browser as they are, in no language.
-_KIND_MARKS: Final = {"design": "✏️", "clone": "🎙️"}
-
-
 def _voice_label(voice: CustomVoice, name: str, profiles: Sequence[str]) -> str:
     """Tell an account's voice apart: kind, `name`, creation time, model, and → its profiles."""
-    label = f"{_KIND_MARKS[voice.kind]} {name} · {_created(voice)} · {voice.target_model}"
+    label = f"{KIND_MARKS[voice.kind]} {name} · {_created(voice)} · {voice.target_model}"
     return f"{label} → {', '.join(profiles)}" if profiles else label
 
 

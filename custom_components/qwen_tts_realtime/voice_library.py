@@ -144,6 +144,11 @@ def voice_library(hass: HomeAssistant, entry: QwenTTSConfigEntry) -> VoiceLibrar
     return new_voice_library(hass, entry)
 
 
+# How a voice was made, as a mark in its label: labels built here reach the browser as they are,
+# in no language (the flows' translated help explains the marks).
+KIND_MARKS: Final[dict[VoiceKind, str]] = {"design": "✏️", "clone": "🎙️"}
+
+
 @callback
 def custom_voices(library: VoiceLibrary | None, model: str, own_voice: str) -> list[Voice]:
     """Return the voices a custom-voice model can speak, as last listed: the profile's first."""
@@ -154,7 +159,9 @@ def custom_voices(library: VoiceLibrary | None, model: str, own_voice: str) -> l
     for voice in library.cached(kind):
         if voice.target_model != model:
             continue
-        label = f"{voice.name} ({voice.created:%Y-%m-%d})" if voice.created else voice.name
+        label = f"{KIND_MARKS[kind]} {voice.name}"
+        if voice.created:
+            label += f" ({voice.created:%Y-%m-%d})"
         if voice.voice_id == own_voice:
             voices[0] = Voice(own_voice, label)
         else:

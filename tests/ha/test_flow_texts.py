@@ -57,7 +57,7 @@ async def test_the_api_key_help_opens_in_the_language_the_form_is_read_in(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("step", ["user", "reauth_confirm"])
+@pytest.mark.parametrize("step", ["user", "reauth_confirm", "reconfigure"])
 async def test_the_api_key_link_ends_where_the_url_ends(
     hass: HomeAssistant, language: str, step: str
 ) -> None:

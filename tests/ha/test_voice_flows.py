@@ -584,15 +584,32 @@ async def test_removing_a_profile_keeps_its_voice(hass: HomeAssistant, emulator:
     assert emulator.voices.actions("delete") == []
 
 
-async def voices_of(hass: HomeAssistant, ws: WebSocketGenerator, engine: str) -> list[str]:
-    """Ask for an engine's voices the way the frontend's voice pickers do."""
+async def voice_labels(hass: HomeAssistant, ws: WebSocketGenerator, engine: str) -> dict[str, str]:
+    """Ask for an engine's voices the way the frontend's voice pickers do: label by id, in order."""
     client = await ws(hass)
     await client.send_json_auto_id(
         {"type": "tts/engine/voices", "engine_id": engine, "language": "en"}
     )
     answer = await client.receive_json()
     assert answer["success"], answer
-    return [voice["voice_id"] for voice in answer["result"]["voices"]]
+    return {voice["voice_id"]: voice["name"] for voice in answer["result"]["voices"]}
+
+
+async def voices_of(hass: HomeAssistant, ws: WebSocketGenerator, engine: str) -> list[str]:
+    """The ids of an engine's voices, as the frontend's voice pickers list them."""
+    return list(await voice_labels(hass, ws, engine))
+
+
+async def test_the_voice_pickers_mark_a_designed_voice_and_say_when_it_was_made(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, emulator: Emulator
+) -> None:
+    _, own = await custom_profile_entry(hass, emulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    made = emulator.voices.voices[own].created
+
+    labels = await voice_labels(hass, hass_ws_client, "tts.qwen_tts")
+
+    assert labels[own] == f"✏️ robot ({made:%Y-%m-%d})"
 
 
 async def test_custom_voice_profile_lists_the_accounts_voices_of_its_model(
