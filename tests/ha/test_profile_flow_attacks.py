@@ -141,19 +141,26 @@ async def test_a_picked_voice_deleted_from_the_account_meanwhile_is_said_to_be_g
     await assert_translated(hass, "error", "voice_not_found")
 
 
-async def unlisted_custom_voice_step(
-    hass: HomeAssistant, emulator: Emulator
-) -> tuple[SubentryFlowResult, str]:
-    """A custom-voice profile's voice step while the account's voices cannot be listed."""
-    entry, voice = await custom_profile_entry(hass, emulator)
+async def reconfigured_onto(
+    hass: HomeAssistant, entry: MockConfigEntry, model: str
+) -> SubentryFlowResult:
+    """The voice step of the entry's one profile, being changed to speak on `model`."""
     (subentry_id,) = entry.subentries
     result = cast(
         "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     )
     result = await step(result, hass, next_step_id="system_voice")
+    return await step(result, hass, name="Qwen TTS", model=model)
+
+
+async def unlisted_custom_voice_step(
+    hass: HomeAssistant, emulator: Emulator
+) -> tuple[SubentryFlowResult, str]:
+    """A custom-voice profile's voice step while the account's voices cannot be listed."""
+    entry, voice = await custom_profile_entry(hass, emulator)
     # The entity refreshes its voice picker in the background too: every list fails.
     emulator.voices.failures.extend([SERVER_ERROR] * 2)
-    result = await step(result, hass, name="Qwen TTS", model=VD_MODEL)
+    result = await reconfigured_onto(hass, entry, VD_MODEL)
     assert result["step_id"] == "custom_voice"
     return result, voice
 
@@ -188,13 +195,8 @@ async def test_a_profiles_voice_gone_from_the_account_is_shown_and_said_to_be_go
     entry, voice = await custom_profile_entry(hass, emulator)
     other = emulator.voices.add("butler", "vd")
     del emulator.voices.voices[voice]  # deleted in the vendor's console
-    (subentry_id,) = entry.subentries
-    result = cast(
-        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    )
-    result = await step(result, hass, next_step_id="system_voice")
 
-    result = await step(result, hass, name="Qwen TTS", model=VD_MODEL)
+    result = await reconfigured_onto(hass, entry, VD_MODEL)
 
     field, _ = voice_field(result)
     assert field["custom_value"] is False  # the list is complete
@@ -210,31 +212,14 @@ async def test_a_profile_moved_to_the_other_custom_voice_model_starts_with_no_vo
     """Its designed voice cannot speak on the cloning model; no empty option stands in for it."""
     entry, _ = await custom_profile_entry(hass, emulator, "vd")
     cloned = emulator.voices.add("grandma", "vc")
-    (subentry_id,) = entry.subentries
-    result = cast(
-        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    )
-    result = await step(result, hass, next_step_id="system_voice")
 
-    result = await step(result, hass, name="Qwen TTS", model=VC_MODEL)
+    result = await reconfigured_onto(hass, entry, VC_MODEL)
 
     schema = result["data_schema"]
     assert schema is not None
     (voice,) = (key for key in schema.schema if key == "voice")
     assert voice.default() == ""  # the frontend then asks for a choice before it submits
     assert [option["value"] for option in schema.schema[voice].config["options"]] == [cloned]
-
-
-async def reconfigured_onto(
-    hass: HomeAssistant, entry: MockConfigEntry, model: str
-) -> SubentryFlowResult:
-    """The voice step of the entry's one profile, being changed to speak on `model`."""
-    (subentry_id,) = entry.subentries
-    result = cast(
-        "SubentryFlowResult", await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    )
-    result = await step(result, hass, next_step_id="system_voice")
-    return await step(result, hass, name="Qwen TTS", model=model)
 
 
 async def test_a_custom_voice_model_the_account_has_no_voices_for_says_so(
