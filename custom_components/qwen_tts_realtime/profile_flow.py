@@ -852,7 +852,9 @@ def _profiles_with_voice(
 ) -> list[tuple[ConfigEntry, ConfigSubentry]]:
     """Return the profiles (of every entry) that speak with `voice_id`, with their entries."""
     return [
-        (e, subentry) for e, subentry in _profiles(hass) if subentry.data[CONF_VOICE] == voice_id
+        (e, subentry)
+        for e, subentry in _profiles(hass)
+        if subentry.data.get(CONF_VOICE) == voice_id
     ]
 
 
