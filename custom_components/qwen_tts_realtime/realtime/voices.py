@@ -328,7 +328,7 @@ def _listed_voice(item: Any, kind: VoiceKind) -> CustomVoice | None:
         kind,
         target,
         created=_timestamp(item.get("gmt_create")),
-        language=language if language in LANGUAGE_TYPES else None,
+        language=language if isinstance(language, str) and language in LANGUAGE_TYPES else None,
     )
 
 
