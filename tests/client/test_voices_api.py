@@ -407,3 +407,18 @@ async def test_the_key_is_in_no_error_and_no_log(
     assert caught.value.__context__ is None
     assert KEY not in caplog.text
 
+
+@pytest.mark.parametrize("status", [401, 500], ids=["refused", "server-error"])
+async def test_an_error_answer_that_echoes_the_key_does_not_carry_it(
+    voices: VoicesClient, emulator: Emulator, status: int
+) -> None:
+    echo = {"code": f"InvalidApiKey {KEY}", "message": f"Invalid API-key provided: Bearer {KEY}"}
+    emulator.voices.replies.append(CannedReply.json(echo, status=status))
+
+    with pytest.raises(RealtimeError) as caught:
+        await voices.list_voices("design")
+
+    for err in chain(caught.value):
+        assert (
+            KEY not in f"{err!r} {err} {err.args} {vars(err) if hasattr(err, '__dict__') else ''}"
+        )
