@@ -335,6 +335,19 @@ async def test_a_listed_language_outside_the_catalogue_is_dropped(
     assert listed == {known: "en", odd: None}
 
 
+@pytest.mark.parametrize("language", [["en"], {"en": 1}], ids=["list", "object"])
+async def test_a_listed_language_of_another_type_is_dropped(
+    voices: VoicesClient, emulator: Emulator, language: object
+) -> None:
+    voice = "qwen-tts-vc-grandma-voice-20260115101112123-abcd"
+    item = {"voice": voice, "target_model": VC_MODEL, "language": language}
+    emulator.voices.replies.append(CannedReply.json({"output": {"voice_list": [item]}}))
+
+    listed = await voices.list_voices("clone")
+
+    assert [(v.voice_id, v.language) for v in listed] == [(voice, None)]
+
+
 async def test_a_list_paging_longer_than_asked_keeps_at_most_the_bound(
     voices: VoicesClient, emulator: Emulator
 ) -> None:
@@ -393,3 +406,19 @@ async def test_the_key_is_in_no_error_and_no_log(
         )
     assert caught.value.__context__ is None
     assert KEY not in caplog.text
+
+
+@pytest.mark.parametrize("status", [401, 500], ids=["refused", "server-error"])
+async def test_an_error_answer_that_echoes_the_key_does_not_carry_it(
+    voices: VoicesClient, emulator: Emulator, status: int
+) -> None:
+    echo = {"code": f"InvalidApiKey {KEY}", "message": f"Invalid API-key provided: Bearer {KEY}"}
+    emulator.voices.replies.append(CannedReply.json(echo, status=status))
+
+    with pytest.raises(RealtimeError) as caught:
+        await voices.list_voices("design")
+
+    for err in chain(caught.value):
+        assert (
+            KEY not in f"{err!r} {err} {err.args} {vars(err) if hasattr(err, '__dict__') else ''}"
+        )

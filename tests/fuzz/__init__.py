@@ -5,7 +5,8 @@ plans to the client and records what it actually sent; `oracle` judges a recorde
 the protocol alone (what a correct client must conclude from it); `runner` drives the client in
 both paths, with and without a spare, and checks every invariant on every session. The test
 suite runs a few hundred seeds (tests/client/test_fuzz.py); `python -m benchmarks fuzz` runs
-many more.
+many more. `voices` does the same for the voice customisation API's HTTP answers
+(tests/client/test_voices_fuzz.py).
 """
 
 from .runner import FuzzSettings, Report, Violation, fuzz

@@ -120,6 +120,7 @@ class VoicesClient:
         self._session = session
         self._url = customization_url(endpoint)  # raises VoiceApiUnavailableError
         self._headers = request_headers(api_key, endpoint)
+        self._api_key = api_key  # to keep out of the texts an error answer echoes
         self._timeout = timeout
 
     async def design(
@@ -234,7 +235,7 @@ class VoicesClient:
             raise failure
         if len(raw) > MAX_RESPONSE_BYTES:
             raise _too_large()
-        return _answer_output(status, raw)
+        return _answer_output(status, raw, self._api_key)
 
 
 def _refused_unread(response: aiohttp.ClientResponse) -> RealtimeError | None:
@@ -269,8 +270,13 @@ def kind_of_voice(voice_id: str) -> VoiceKind | None:
     return next((kind for kind, p in _ID_PREFIXES.items() if voice_id.startswith(p)), None)
 
 
-def _answer_output(status: int, raw: bytes) -> dict[str, Any]:
-    """Return the `output` of an answer's body, or raise the error the answer names."""
+def _answer_output(status: int, raw: bytes, api_key: str) -> dict[str, Any]:
+    """Return the `output` of an answer's body, or raise the error the answer names.
+
+    The error carries the answer's `code` and `message` with the key cut out: a service (or a
+    proxy) that echoes the request's Authorization header would otherwise put it in every log
+    and form that shows the error.
+    """
     try:
         payload = json.loads(raw)
     except ValueError, RecursionError:  # deeply nested JSON is as unreadable as broken JSON
@@ -280,13 +286,17 @@ def _answer_output(status: int, raw: bytes) -> dict[str, Any]:
             raise error_from_voice_api(status, "", f"HTTP {status}")
         raise VoiceApiResponseError(f"the answer (HTTP {status}) is not a JSON object")
     if status >= 400 or ("code" in payload and "output" not in payload):
-        raise error_from_voice_api(
-            status, str(payload.get("code") or ""), str(payload.get("message") or "")
-        )
+        code, message = (_without_key(payload.get(name), api_key) for name in ("code", "message"))
+        raise error_from_voice_api(status, code, message)
     output = payload.get("output")
     if not isinstance(output, dict):
         raise VoiceApiResponseError("the answer has no output")
     return output
+
+
+def _without_key(value: object, api_key: str) -> str:
+    text = str(value or "")
+    return text.replace(api_key, "***") if api_key else text
 
 
 def _designed_voice(output: dict[str, Any], language: str) -> DesignedVoice:
@@ -328,7 +338,7 @@ def _listed_voice(item: Any, kind: VoiceKind) -> CustomVoice | None:
         kind,
         target,
         created=_timestamp(item.get("gmt_create")),
-        language=language if language in LANGUAGE_TYPES else None,
+        language=language if isinstance(language, str) and language in LANGUAGE_TYPES else None,
     )
 
 
