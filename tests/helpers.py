@@ -88,3 +88,20 @@ async def probe_mp3(data: bytes) -> Probe:
 def has_spare(client: RealtimeClient, model: str) -> bool:
     """Return True when a connected spare of `model` waits (what diagnostics show)."""
     return bool(client.spares_state().get(model, {}).get("spare_connected"))
+
+
+def chain(err: BaseException | None) -> list[BaseException]:
+    """`err` and every exception it carries as its cause or context."""
+    seen: list[BaseException] = []
+    while err is not None and err not in seen:
+        seen.append(err)
+        err = err.__cause__ or err.__context__
+    return seen
+
+
+def shows(err: BaseException, text: str) -> bool:
+    """Return whether `text` is anywhere in `err` or what it carries (args, attributes, chain)."""
+    return any(
+        text in f"{e!r} {e} {e.args} {vars(e) if hasattr(e, '__dict__') else ''}"
+        for e in chain(err)
+    )

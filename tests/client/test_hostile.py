@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import logging
 
 import aiohttp
 import pytest
@@ -16,13 +17,16 @@ from custom_components.qwen_tts_realtime.realtime import (
     InvalidOptionError,
     ProtocolError,
     RealtimeClient,
+    RealtimeError,
     ResponseTimeoutError,
     TimeoutStage,
 )
 from custom_components.qwen_tts_realtime.realtime.connection import Connection
 from custom_components.qwen_tts_realtime.realtime.timing import AudioMeter, Timeouts
 from qwen_tts_emulator import Emulator, Fault, Scenario, billed_characters
+from qwen_tts_emulator.scenario import FaultPoint
 
+from ..helpers import shows
 from .helpers import CONFIG, KEY, KEYS, MODEL, TWO_SENTENCES, ClientFactory, chunks, config, speak
 
 
@@ -158,3 +162,19 @@ async def test_the_whole_message_deadline_holds_while_frames_keep_coming(
     await emulator.wait_idle()
 
     assert raised.value.stage is TimeoutStage.SYNTHESIZE
+
+
+@pytest.mark.parametrize("at", ["after_created", "after_update", "before_audio"])
+async def test_an_error_event_that_echoes_the_key_does_not_carry_it(
+    emulator: Emulator, client: RealtimeClient, caplog: pytest.LogCaptureFixture, at: FaultPoint
+) -> None:
+    """A service or proxy echoing the request's key must not put it into an exception or a log."""
+    caplog.set_level(logging.DEBUG)
+    echo = Fault("error", at, code=f"InvalidParameter {KEY}", message=f"Bearer {KEY} refused")
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[echo])
+
+    with pytest.raises(RealtimeError) as caught:
+        await speak(client.synthesize(CONFIG, "Hello."))
+
+    assert not shows(caught.value, KEY)
+    assert KEY not in caplog.text

@@ -16,6 +16,7 @@ from ..helpers import all_closed, eventually, has_spare, utterances
 from .helpers import (
     CONFIG,
     INSTRUCT_MODEL,
+    KEY,
     KEYS,
     MODEL,
     ClientFactory,
@@ -533,3 +534,18 @@ async def test_the_idle_clock_of_a_spare_starts_at_the_end_of_the_answer(
     spare = emulator.sessions[-1]
     await speak(client.synthesize(CONFIG, "Hello."))
     assert utterances(emulator)[-1] is spare
+
+
+async def test_a_spare_refused_with_an_error_that_echoes_the_key_logs_no_key(
+    emulator: Emulator, client: RealtimeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    echo = Fault(
+        "error", "after_created", connection=0, code="InvalidApiKey", message=f"Bearer {KEY}"
+    )
+    emulator.scenario = Scenario(api_keys=KEYS, faults=[echo])
+
+    client.keep_warm([MODEL])
+    await eventually(lambda: bool(caplog.records))
+
+    assert "InvalidApiKey" in caplog.text or "AuthenticationError" in caplog.text
+    assert KEY not in caplog.text

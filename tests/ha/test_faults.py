@@ -270,6 +270,9 @@ async def test_api_key_never_appears_in_logs_or_errors(
         Scenario(api_keys=frozenset({API_KEY})),
         Scenario(handshake_status=401),
         with_faults(Fault("error", "after_update", code="InternalError")),
+        # A service or proxy that echoes the request's key in an error.
+        with_faults(Fault("error", "after_update", code="InvalidApiKey", message=API_KEY)),
+        with_faults(Fault("error", "before_audio", code="InternalError", message=API_KEY)),
         with_faults(Fault("close", "mid_stream")),
     ):
         emulator.scenario = scenario

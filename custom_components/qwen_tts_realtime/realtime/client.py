@@ -64,6 +64,7 @@ class RealtimeClient:
         self._session = session
         self._endpoint = normalize_endpoint(endpoint)
         self._headers = request_headers(api_key, self._endpoint)
+        self._secret = api_key  # cut out of what the service sends (see `Connection`)
         self.timeouts = timeouts or Timeouts()
         self.skipped_frames = 0  # undecodable frames skipped, over the client's life
         self.keep_alive = keep_alive or KeepAlive()
@@ -111,7 +112,9 @@ class RealtimeClient:
 
     async def _connect(self, model: str) -> Connection:
         url = str(realtime_url(self._endpoint, model))
-        return await Connection.open(self._session, url, self._headers, self.timeouts)
+        return await Connection.open(
+            self._session, url, self._headers, self.timeouts, secret=self._secret
+        )
 
     async def check(self, model: str = DEFAULT_MODEL) -> None:
         """Prove that the endpoint answers and accepts the key, without synthesizing anything.

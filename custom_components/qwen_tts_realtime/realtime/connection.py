@@ -36,6 +36,7 @@ from .errors import (
     error_from_event,
     error_from_send_failure,
     refusal_code,
+    without_secret,
 )
 from .frames import DATA_TYPES, Responses, decode_delta, idle_frame_error, parse, too_big
 from .timing import (
@@ -144,8 +145,11 @@ class _RefusalReader:
 class Connection:
     """An open realtime socket. Not reusable: one session, then closed."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts) -> None:
+    def __init__(
+        self, ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts, secret: str = ""
+    ) -> None:
         self._ws = ws
+        self._secret = secret  # the API key, cut out of every text frame the service sends
         self._timeouts = timeouts
         self._loop = asyncio.get_running_loop()
         self._read_ahead = _ReadAhead()
@@ -169,8 +173,11 @@ class Connection:
         url: str,
         headers: Mapping[str, str],
         timeouts: Timeouts,
+        secret: str = "",
     ) -> Connection:
         """Perform the WebSocket handshake, mapping every failure onto a typed error.
+
+        `secret` (the API key the headers carry) is cut out of whatever the service sends back.
 
         The handshake runs on `session`'s connection pool, headers and proxy settings, with a
         middleware that reads the body of a refusal. The typed error is raised outside the
@@ -202,9 +209,10 @@ class Connection:
                     timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
                 )
         except Exception as err:  # noqa: BLE001 - every handshake failure becomes a typed error
-            failure = error_from_connect_failure(err, timeouts.connect, refusal.code)
+            code = refusal.code and without_secret(refusal.code, secret)
+            failure = error_from_connect_failure(err, timeouts.connect, code)
         else:
-            return cls(ws, timeouts)
+            return cls(ws, timeouts, secret)
         raise failure
 
     @property
@@ -248,6 +256,8 @@ class Connection:
         idle = 0
         while True:
             msg = await self._ws.receive()
+            if msg.type == aiohttp.WSMsgType.TEXT and self._secret and self._secret in msg.data:
+                msg = msg._replace(data=without_secret(msg.data, self._secret))
             if msg.type == aiohttp.WSMsgType.PING:
                 await self._answer_ping(msg.data)
                 continue

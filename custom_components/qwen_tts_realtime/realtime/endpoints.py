@@ -323,6 +323,7 @@ async def probe_endpoint(
                 str(realtime_url(endpoint, model)),
                 request_headers(api_key, endpoint),
                 Timeouts(),
+                secret=api_key,
             )
             handshake_ms = round((loop.time() - started) * 1000, 1)
             await _start_session(conn)

@@ -161,6 +161,16 @@ class IncompleteAudioError(RealtimeError):
     """The session ended without proving that every response was complete."""
 
 
+def without_secret(text: str, secret: str) -> str:
+    """Return a service's `text` with `secret` (the API key) cut out.
+
+    Text a service sends (an error's code and message, any event) is cleaned where it enters: a
+    service or proxy that echoes the request's key must not put it into an exception, a log line
+    or a form.
+    """
+    return text.replace(secret, "***") if secret else text
+
+
 def error_from_connect_failure(
     err: BaseException, connect_timeout: float, refusal_code: str | None = None
 ) -> RealtimeError:

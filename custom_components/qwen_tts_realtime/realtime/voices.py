@@ -30,6 +30,7 @@ from .errors import (
     TimeoutStage,
     VoiceApiResponseError,
     error_from_voice_api,
+    without_secret,
 )
 from .timing import MAX_LISTED_VOICES, MAX_RESPONSE_BYTES, MAX_VOICE_ID_CHARS, REQUEST_TIMEOUT
 
@@ -286,17 +287,14 @@ def _answer_output(status: int, raw: bytes, api_key: str) -> dict[str, Any]:
             raise error_from_voice_api(status, "", f"HTTP {status}")
         raise VoiceApiResponseError(f"the answer (HTTP {status}) is not a JSON object")
     if status >= 400 or ("code" in payload and "output" not in payload):
-        code, message = (_without_key(payload.get(name), api_key) for name in ("code", "message"))
+        code, message = (
+            without_secret(str(payload.get(name) or ""), api_key) for name in ("code", "message")
+        )
         raise error_from_voice_api(status, code, message)
     output = payload.get("output")
     if not isinstance(output, dict):
         raise VoiceApiResponseError("the answer has no output")
     return output
-
-
-def _without_key(value: object, api_key: str) -> str:
-    text = str(value or "")
-    return text.replace(api_key, "***") if api_key else text
 
 
 def _designed_voice(output: dict[str, Any], language: str) -> DesignedVoice:
